@@ -1,0 +1,1 @@
+from avvp_lib.version import __version__

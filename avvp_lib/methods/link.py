@@ -1,0 +1,233 @@
+"""LINK and its VALOR-style baseline as trainable methods, plus the Table II ablation sweep.
+
+``LinkMethod`` = :class:`~avvp_lib.models.link.LinkNet` on the CLAP (audio) / CLIP (visual)
+streams + the pseudo-labels of :mod:`avvp_lib.models.valor` + the losses of
+:mod:`avvp_lib.losses.link`. Switches (Table II): ``T`` = TSAM + CMIM (Sec. II-B; the paper's
+TSAM ablation covers both), ``S`` = S-LOSS (L_label + lambda L_avss, Eq. 9-12), ``P`` = PLSIM.
+
+Pseudo-labels are computed inside the method from the features it is given (cheap): the loss
+uses VALOR's video-masked ones (the batch's ``labels``), PLSIM the unmasked ones, at training and
+at test time alike, so the module sees the same kind of input in both (LINK Sec. II-D).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import torch
+from torch import nn
+
+from avvp_lib.data.dataset import AVVPData, load_split
+from avvp_lib.data.features import load_prompt_embeddings
+from avvp_lib.losses.link import avss_loss, event_iou, label_loss, segment_cosine, valor_loss
+from avvp_lib.models.han import MMILOutput
+from avvp_lib.models.link import LinkNet, LinkNetConfig, LinkOutput, pseudo_label_semantics
+from avvp_lib.models.valor import calibrate_thresholds, segment_pseudo_labels, zero_shot_similarity
+from avvp_lib.results import append_rows, config_hash, make_row, read_results
+from avvp_lib.train import TrainConfig, evaluate_method, fit, resolve_device
+
+__all__ = ["ABLATIONS", "MODEL_SIZES", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
+           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME"]
+
+METHOD_NAME = "LINK"
+
+#: Table II of LINK: every row, as module switches (``T`` = TSAM + CMIM, ``S`` = S-LOSS, ``P`` = PLSIM).
+ABLATIONS: dict[str, dict[str, bool]] = {
+    "baseline": {},
+    "T": {"tsam": True, "cmim": True},
+    "S": {"s_loss": True},
+    "P": {"plsim": True},
+    "T+S": {"tsam": True, "cmim": True, "s_loss": True},
+    "S+P": {"s_loss": True, "plsim": True},
+    "T+P": {"tsam": True, "cmim": True, "plsim": True},
+    "T+S+P": {"tsam": True, "cmim": True, "s_loss": True, "plsim": True},
+}
+
+#: Network sizes. ``full`` = VALOR++'s released recipe (hidden 256, 8 heads, FFN 1024, 4 layers).
+MODEL_SIZES = {
+    "quick": dict(d_model=128, nhead=4, ffn_dim=256, num_layers=2),
+    "full": dict(d_model=256, nhead=8, ffn_dim=1024, num_layers=4),
+}
+
+
+@dataclass(frozen=True)
+class LinkSpec:
+    """Everything that defines a LINK variant besides the optimiser."""
+
+    net: LinkNetConfig = field(default_factory=LinkNetConfig)
+    s_loss: bool = False
+    segment_reduction: str = "sum_t"  # Eq. 8 as printed; "mean" = VALOR's code
+    mu_init: float = 0.0  # lambda(-0.1) = e^|1-mu| = e at the start
+    mu_trainable: bool = True
+
+    def to_dict(self) -> dict:
+        return {"net": self.net.to_dict(), "s_loss": self.s_loss, "segment_reduction": self.segment_reduction,
+                "mu_init": self.mu_init, "mu_trainable": self.mu_trainable}
+
+
+def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
+    """The :class:`LinkSpec` of a Table II row (``variant`` in :data:`ABLATIONS`) at a profile's size."""
+    if variant not in ABLATIONS:
+        raise ValueError(f"unknown LINK variant {variant!r}; expected one of {list(ABLATIONS)}")
+    if profile not in MODEL_SIZES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {list(MODEL_SIZES)}")
+    switches = dict(ABLATIONS[variant])
+    s_loss = switches.pop("s_loss", False)
+    net = LinkNetConfig(**MODEL_SIZES[profile], **switches, **overrides)
+    return LinkSpec(net=net, s_loss=s_loss)
+
+
+def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:
+    """Optimiser recipe. ``full``: VALOR++'s (AdamW 3e-4, wd 1e-3, batch 64, 60 epochs, 10 warm-up
+    epochs then cosine, grad-norm 1). Not expressible in TrainConfig: its Adam beta1 = 0.5 and its
+    cosine floor 3e-6 (ours decays to 0). ``quick``: 2 CPU cores, about a minute per run.
+    """
+    if profile == "full":
+        return TrainConfig(epochs=60, batch_size=64, lr=3e-4, optimizer="adamw", weight_decay=1e-3,
+                           scheduler="cosine", warmup_epochs=10, grad_clip=1.0, seed=seed, device=device)
+    if profile == "quick":
+        return TrainConfig(epochs=12, batch_size=32, lr=5e-4, optimizer="adamw", weight_decay=1e-3,
+                           scheduler="cosine", warmup_epochs=1, grad_clip=1.0, seed=seed, device=device)
+    raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
+
+
+class LinkMethod(nn.Module):
+    """A trainable LINK variant: ``training_loss`` (Eq. 7 or Eq. 12) and ``predict`` for the trainer."""
+
+    def __init__(self, spec: LinkSpec, prompts: dict[str, torch.Tensor], thresholds: dict[str, torch.Tensor]):
+        super().__init__()
+        self.spec = spec
+        self.net = LinkNet(spec.net)
+        c = spec.net.num_classes
+        for key, dim in (("clap_text", spec.net.audio_dim), ("clip_text", spec.net.visual_dim)):
+            if tuple(prompts[key].shape) != (c, dim):
+                raise ValueError(f"prompts[{key!r}] has shape {tuple(prompts[key].shape)}; expected ({c}, {dim})")
+        for key in ("audio", "visual"):
+            if tuple(torch.as_tensor(thresholds[key]).shape) != (c,):
+                raise ValueError(f"thresholds[{key!r}] must be one per class, ({c},)")
+        self.register_buffer("clap_text", prompts["clap_text"].float().clone())
+        self.register_buffer("clip_text", prompts["clip_text"].float().clone())
+        self.register_buffer("threshold_audio", torch.as_tensor(thresholds["audio"]).float().clone())
+        self.register_buffer("threshold_visual", torch.as_tensor(thresholds["visual"]).float().clone())
+        self.mu = nn.Parameter(torch.tensor(float(spec.mu_init)), requires_grad=spec.mu_trainable) if spec.s_loss else None
+
+    def pseudo_labels(self, batch: dict[str, torch.Tensor], masked: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Segment pseudo-labels (audio from CLAP, visual from CLIP); ``masked`` applies the video label."""
+        labels = batch["labels"] if masked else None
+        pl_a = segment_pseudo_labels(zero_shot_similarity(batch["clap"], self.clap_text), self.threshold_audio, labels)
+        pl_v = segment_pseudo_labels(zero_shot_similarity(batch["clip"], self.clip_text), self.threshold_visual, labels)
+        return pl_a, pl_v
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> LinkOutput:
+        text_a = text_v = None
+        if self.spec.net.plsim:
+            pl_a, pl_v = self.pseudo_labels(batch, masked=False)
+            text_a = pseudo_label_semantics(pl_a, self.clap_text)
+            text_v = pseudo_label_semantics(pl_v, self.clip_text)
+        return self.net(batch["clap"], batch["clip"], batch.get("visual_3d"), text_a, text_v)
+
+    def training_loss(self, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        out = self(batch)
+        pl_a, pl_v = self.pseudo_labels(batch, masked=True)
+        loss, parts = valor_loss(out.mmil.video, out.segment_logits, batch["labels"], pl_a, pl_v,
+                                 self.spec.segment_reduction)
+        if self.spec.s_loss:
+            parts["label"] = label_loss(out.mmil.audio, out.mmil.visual, pl_a, pl_v)
+            parts["avss"] = avss_loss(segment_cosine(out.feat_a, out.feat_v), event_iou(pl_a, pl_v), self.mu)
+            loss = loss + parts["label"] + parts["avss"]
+        logs = {f"loss_{k}": v.item() for k, v in parts.items()}
+        logs["loss"] = loss.item()
+        return loss, logs
+
+    @torch.no_grad()
+    def predict(self, batch: dict[str, torch.Tensor]) -> MMILOutput:
+        return self(batch).mmil
+
+
+# ------------------------------------------------------------------------------------ building
+def load_link_data(root: str | Path, splits=("train", "val", "test"), visual_3d: bool = False) -> dict[str, AVVPData]:
+    """The CLIP/CLAP streams of each split (plus R(2+1)D for VALOR's 3D variant)."""
+    streams = ("han", "clipclap") if visual_3d else ("clipclap",)
+    return {s: load_split(root, s, streams=streams) for s in splits}
+
+
+def calibrated_thresholds(val: AVVPData, prompts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Per-class cosine thresholds (audio: CLAP vs audio GT, visual: CLIP vs visual GT) on ``val``."""
+    labels = val.labels
+    return {
+        "audio": calibrate_thresholds(zero_shot_similarity(val.tensors["clap"], prompts["clap_text"]), val.gt_audio, labels),
+        "visual": calibrate_thresholds(zero_shot_similarity(val.tensors["clip"], prompts["clip_text"]), val.gt_visual, labels),
+    }
+
+
+def build_method(variant: str, prompts, thresholds, profile: str = "quick", seed: int = 0, **overrides) -> LinkMethod:
+    """A freshly initialised (seeded) LINK variant."""
+    torch.manual_seed(seed)
+    return LinkMethod(spec_for(variant, profile, **overrides), prompts, thresholds)
+
+
+def _run_config(spec: LinkSpec, config: TrainConfig, thresholds) -> dict:
+    """What the results row's ``config_hash`` covers (the seed is a key column of its own)."""
+    train = {k: v for k, v in config.to_dict().items() if k not in ("seed", "device")}
+    return {"spec": spec.to_dict(), "train": train,
+            "thresholds": {k: [round(float(x), 4) for x in v] for k, v in thresholds.items()}}
+
+
+def run_variant(variant: str, seed: int, data: dict[str, AVVPData], prompts, thresholds, profile: str = "quick",
+                device: str = "auto", run_dir=None) -> tuple[LinkMethod, dict, object]:
+    """Train one variant with one seed; returns (method, results row on test, FitResult)."""
+    method = build_method(variant, prompts, thresholds, profile, seed)
+    config = train_config(profile, seed, device)
+    result = fit(method, data["train"], data["val"], config, run_dir=run_dir, progress=False)
+    metrics = evaluate_method(method, data["test"])
+    row = make_row(METHOD_NAME, variant, seed, data["test"].data_source, profile, metrics, result.train_seconds,
+                   _run_config(method.spec, config, thresholds), device=str(resolve_device(device)))
+    return method, row, result
+
+
+def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path | None = None, data_root=None,
+                  variants=None, force: bool = False, device: str = "auto", verbose: bool = True) -> pd.DataFrame:
+    """Train every Table II row for every seed; append a row after each run (test split).
+
+    Rows already in ``out_csv`` with the current ``config_hash`` are skipped unless ``force``.
+    """
+    from avvp_lib import course
+
+    cfg = course.setup(profile, data_root, 0, device)
+    out_csv = Path(out_csv or course.RESULTS_DIR / "07_link_ablations.csv")
+    data = load_link_data(cfg["data_root"])
+    prompts = load_prompt_embeddings(cfg["data_root"])
+    thresholds = calibrated_thresholds(data["val"], prompts)
+    done = read_results(out_csv) if out_csv.is_file() else None
+    for variant in variants or ABLATIONS:
+        for seed in seeds:
+            expected = config_hash(_run_config(spec_for(variant, profile), train_config(profile, seed, device), thresholds))
+            if done is not None and not force:
+                hit = done[(done["method"] == METHOD_NAME) & (done["variant"] == variant) & (done["seed"] == seed)
+                           & (done["profile"] == profile) & (done["data"] == cfg["data_source"])
+                           & (done["config_hash"] == expected)]
+                if len(hit):
+                    continue
+            _, row, result = run_variant(variant, seed, data, prompts, thresholds, profile, device)
+            done = append_rows(out_csv, [row])
+            if verbose:
+                print(f"[link] {variant:6s} seed {seed}: test segment/Type@AV {row['segment/Type@AV']:.2f} "
+                      f"(best epoch {result.best_epoch}, {result.train_seconds:.0f} s)", flush=True)
+    return read_results(out_csv)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="LINK Table II ablations -> results/07_link_ablations.csv")
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--variants", nargs="*", default=None)
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    run_ablations(args.profile, tuple(args.seeds), args.out, variants=args.variants, force=args.force)

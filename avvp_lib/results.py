@@ -1,0 +1,101 @@
+"""Results rows: schema, atomic CSV writes, staleness flags, aggregation (GUIDE section 2).
+
+Every row: ``method, variant, seed, data, profile, <18 metrics>, train_seconds`` plus provenance
+(``code_version``, ``config_hash``, ``device``, ``timestamp``) so that notebooks can flag rows
+produced by older code.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from avvp_lib.metrics import METRIC_KEYS
+from avvp_lib.version import code_version
+
+KEY_COLUMNS = ["method", "variant", "seed", "data", "profile"]
+RESULT_COLUMNS = KEY_COLUMNS + list(METRIC_KEYS) + ["train_seconds", "code_version", "config_hash", "device", "timestamp"]
+DATA_SOURCES = ("synthetic", "llp")
+RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
+
+
+def config_hash(config: dict) -> str:
+    """Short stable hash of a configuration dictionary (keys sorted)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def make_row(method: str, variant: str, seed: int, data: str, profile: str, metrics: dict, train_seconds: float,
+             config: dict, device: str = "cpu") -> dict:
+    """One results row; checks that every metric is present and the data source is labelled."""
+    if data not in DATA_SOURCES:
+        raise ValueError(f"data source {data!r}; expected one of {DATA_SOURCES}")
+    missing = [k for k in METRIC_KEYS if k not in metrics]
+    if missing:
+        raise ValueError(f"metrics for {method}/{variant} lack {missing}")
+    return {"method": method, "variant": variant, "seed": int(seed), "data": data, "profile": profile,
+            **{k: float(metrics[k]) for k in METRIC_KEYS}, "train_seconds": round(float(train_seconds), 2),
+            "code_version": code_version(), "config_hash": config_hash(config), "device": device,
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_csv(tmp, index=False, float_format="%.4f")
+    os.replace(tmp, path)
+
+
+def read_results(path: str | Path) -> pd.DataFrame:
+    """A results CSV, checked against the schema (a missing column is an error naming it)."""
+    path = Path(path)
+    frame = pd.read_csv(path)
+    missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: results file lacks columns {missing}")
+    return frame
+
+
+def append_rows(path: str | Path, rows: list[dict]) -> pd.DataFrame:
+    """Upsert rows (same method/variant/seed/data/profile replaces the old row) and write atomically."""
+    path = Path(path)
+    new = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    if path.is_file():
+        old = read_results(path)
+        keys = set(map(tuple, new[KEY_COLUMNS].astype(str).values))
+        old = old[[tuple(r) not in keys for r in old[KEY_COLUMNS].astype(str).values]]
+        new = pd.concat([old, new], ignore_index=True)
+    write_csv_atomic(new, path)
+    return new
+
+
+def flag_stale(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds ``stale``: True for rows written by a different version of the library code."""
+    frame = frame.copy()
+    frame["stale"] = frame["code_version"] != code_version()
+    return frame
+
+
+def summarize(frame: pd.DataFrame, metrics=None, by=("method", "variant", "data", "profile")) -> pd.DataFrame:
+    """Mean and std over seeds (columns ``<metric> mean``/``<metric> std``) and the seed count."""
+    metrics = list(metrics or METRIC_KEYS)
+    grouped = frame.groupby(list(by), sort=False)
+    mean = grouped[metrics].mean().add_suffix(" mean")
+    std = grouped[metrics].std(ddof=1).fillna(0.0).add_suffix(" std")
+    out = pd.concat([mean, std], axis=1)
+    out["seeds"] = grouped["seed"].nunique()
+    return out.reset_index()
+
+
+def mean_std_table(frame: pd.DataFrame, metrics, by=("method", "variant"), digits: int = 1) -> pd.DataFrame:
+    """``mean ± std`` strings per group, for display."""
+    summary = summarize(frame, metrics, by=tuple(by) + ("data", "profile"))
+    table = summary[list(by) + ["data", "profile", "seeds"]].copy()
+    for m in metrics:
+        table[m] = [f"{mu:.{digits}f} ± {sd:.{digits}f}" for mu, sd in zip(summary[f"{m} mean"], summary[f"{m} std"])]
+    return table

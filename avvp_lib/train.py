@@ -1,0 +1,266 @@
+"""One generic trainer for every method: resident tensors, seeded, checkpointed, resumable.
+
+A *method* is an ``nn.Module`` with
+
+* ``training_loss(batch, epoch) -> (loss, logs)`` - ``batch`` is every tensor of the training
+  dict indexed by the same random rows, so per-video side tensors (pseudo-labels, ...) ride along;
+* ``predict(batch) -> MMILOutput`` - segment (B,T,2,C) and video (B,C) probabilities.
+
+Data flow: split tensors -> ``fit`` (mini-batches by index, no DataLoader) -> ``predict_split`` ->
+``inference_rule`` -> ``evaluate``. Checkpoints (``last.pt`` every epoch, ``best.pt`` on improvement)
+are written atomically; ``fit(..., resume=True)`` continues a killed run to the same final numbers.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from avvp_lib.data.dataset import AVVPData
+from avvp_lib.metrics import evaluate, inference_rule
+from avvp_lib.models.han import MMILOutput
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation recipe. Defaults are the official HAN recipe (Adam 3e-4, batch 16, StepLR(10, 0.1), 40 epochs)."""
+
+    epochs: int = 40
+    batch_size: int = 16
+    lr: float = 3e-4
+    optimizer: str = "adam"  # adam | adamw
+    weight_decay: float = 0.0
+    scheduler: str = "step"  # step | cosine (per step, after linear warm-up) | none
+    step_size: int = 10
+    gamma: float = 0.1
+    warmup_epochs: float = 0.0
+    select_metric: str = "segment/Type@AV"
+    seed: int = 0
+    device: str = "auto"
+    grad_clip: float | None = None
+    eval_batch_size: int = 512
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class FitResult:
+    best_metrics: dict
+    best_epoch: int
+    history: list[dict] = field(default_factory=list)
+    train_seconds: float = 0.0
+    resumed_from: int = 0
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` picks CUDA when present, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) so the same seed gives the same numbers on CPU."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def build_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; expected 'adam' or 'adamw'")
+
+
+def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
+    """Returns (scheduler, per_step). StepLR steps per epoch; cosine-with-warm-up per optimiser step."""
+    if config.scheduler == "none":
+        return None, False
+    if config.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step_size, gamma=config.gamma), False
+    if config.scheduler == "cosine":
+        total = max(1, config.epochs * steps_per_epoch)
+        warm = int(round(config.warmup_epochs * steps_per_epoch))
+
+        def factor(step: int) -> float:
+            if step < warm:
+                return (step + 1) / warm
+            progress = (step - warm + 1) / max(1, total - warm)
+            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), True
+    raise ValueError(f"unknown scheduler {config.scheduler!r}; expected 'step', 'cosine' or 'none'")
+
+
+def save_atomic(obj, path: str | Path) -> None:
+    """torch.save to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+@torch.no_grad()
+def predict_split(method: nn.Module, data: AVVPData, batch_size: int = 512) -> MMILOutput:
+    """Probabilities for a whole split, in eval mode, gathered on the CPU."""
+    was_training = method.training
+    method.eval()
+    device = next(method.parameters()).device
+    parts = []
+    n = len(data)
+    for lo in range(0, n, batch_size):
+        batch = {k: v[lo:lo + batch_size].to(device, non_blocking=True) for k, v in data.tensors.items()}
+        parts.append(MMILOutput(*(t.float().cpu() for t in method.predict(batch))))
+    method.train(was_training)
+    return MMILOutput(*(torch.cat(ts) for ts in zip(*parts)))
+
+
+def evaluate_method(method: nn.Module, data: AVVPData, segment_threshold=0.5, video_threshold=0.5,
+                    batch_size: int = 512, output: MMILOutput | None = None) -> dict:
+    """The 18 LLP metrics of a method on a split with the standard inference rule."""
+    if data.gt_audio is None:
+        raise ValueError(f"split {data.name!r} has no dense ground truth to evaluate against")
+    out = output if output is not None else predict_split(method, data, batch_size)
+    pred_a, pred_v = inference_rule(out.segment, out.video, segment_threshold, video_threshold)
+    return evaluate(pred_a, pred_v, data.gt_audio.cpu(), data.gt_visual.cpu())
+
+
+def _progress(iterable, enabled: bool, **kwargs):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, **kwargs)
+
+
+def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig = TrainConfig(),
+        run_dir: str | Path | None = None, resume: bool = True, progress: bool = False,
+        extra_train: dict[str, torch.Tensor] | None = None, stop_after_epoch: int | None = None) -> FitResult:
+    """Train ``method`` on ``train``, select the epoch with the best ``config.select_metric`` on ``val``.
+
+    ``extra_train`` adds per-video tensors (first dim = len(train)) to every batch. ``run_dir``
+    enables checkpoints; with ``resume`` a run continues from ``last.pt`` (model, optimiser,
+    scheduler, RNG states, history), reaching the same numbers as an uninterrupted run.
+    ``stop_after_epoch`` ends early (used to simulate an interrupted run in tests).
+    On return the method holds the best epoch's weights.
+    """
+    device = resolve_device(config.device)
+    seed_everything(config.seed)
+    method.to(device)
+    tensors = {k: v.to(device) for k, v in train.tensors.items()}
+    for key, value in (extra_train or {}).items():
+        if value.shape[0] != len(train):
+            raise ValueError(f"extra_train[{key!r}] has {value.shape[0]} rows; expected {len(train)} (one per train video)")
+        tensors[key] = value.to(device)
+    n = len(train)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    optimizer = build_optimizer([p for p in method.parameters() if p.requires_grad], config)
+    scheduler, per_step = build_scheduler(optimizer, config, steps_per_epoch)
+    order = torch.Generator().manual_seed(config.seed)
+
+    start_epoch, best_score, best_epoch, best_state, history, elapsed = 0, -math.inf, -1, None, [], 0.0
+    best_metrics: dict = {}
+    last_path = Path(run_dir) / "last.pt" if run_dir else None
+    state = None
+    if last_path is not None and resume and last_path.is_file():
+        state = torch.load(last_path, map_location=device, weights_only=False)
+        if state.get("config") != config.to_dict():
+            state = None  # a checkpoint of another configuration: start afresh
+    if state is not None:
+        method.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        order.set_state(state["order_rng"])
+        torch.set_rng_state(state["torch_rng"])
+        if torch.cuda.is_available() and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        start_epoch, best_score, best_epoch = state["epoch"] + 1, state["best_score"], state["best_epoch"]
+        best_state, history, elapsed, best_metrics = state["best_state"], state["history"], state["elapsed"], state["best_metrics"]
+
+    for epoch in _progress(range(start_epoch, config.epochs), progress, desc="epochs", initial=start_epoch,
+                           total=config.epochs):
+        t0 = time.perf_counter()
+        method.train()
+        if hasattr(method, "on_epoch_start"):
+            method.on_epoch_start(epoch)
+        sums: dict[str, float] = {}
+        perm = torch.randperm(n, generator=order).to(device)
+        for idx in perm.split(config.batch_size):
+            batch = {k: v[idx] for k, v in tensors.items()}
+            loss, logs = method.training_loss(batch, epoch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"epoch {epoch}: non-finite training loss {loss.item()} (logs {logs})")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if config.grad_clip:
+                nn.utils.clip_grad_norm_(method.parameters(), config.grad_clip)
+            optimizer.step()
+            if per_step:
+                scheduler.step()
+            for key, value in logs.items():
+                sums[key] = sums.get(key, 0.0) + float(value) * len(idx)
+        if scheduler is not None and not per_step:
+            scheduler.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed += time.perf_counter() - t0
+        metrics = evaluate_method(method, val, batch_size=config.eval_batch_size)
+        score = metrics[config.select_metric]
+        record = {"epoch": epoch, **{k: v / n for k, v in sums.items()}, **metrics}
+        history.append(record)
+        if score > best_score:
+            best_score, best_epoch, best_metrics = score, epoch, metrics
+            best_state = copy.deepcopy(method.state_dict())
+            if run_dir:
+                save_atomic({"model": best_state, "epoch": epoch, "metrics": metrics, "config": config.to_dict()},
+                            Path(run_dir) / "best.pt")
+        if last_path is not None:
+            save_atomic({"model": method.state_dict(), "optimizer": optimizer.state_dict(),
+                         "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                         "order_rng": order.get_state(), "torch_rng": torch.get_rng_state(),
+                         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+                         "epoch": epoch, "best_score": best_score, "best_epoch": best_epoch,
+                         "best_state": best_state, "best_metrics": best_metrics, "history": history,
+                         "elapsed": elapsed, "config": config.to_dict()}, last_path)
+        if stop_after_epoch is not None and epoch >= stop_after_epoch:
+            return FitResult(best_metrics, best_epoch, history, elapsed, start_epoch)
+    if best_state is not None:
+        method.load_state_dict(best_state)
+    return FitResult(best_metrics, best_epoch, history, elapsed, start_epoch)
+
+
+def load_or_fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig, run_dir: str | Path,
+                retrain: bool = False, **kwargs) -> FitResult:
+    """Reuse a finished run in ``run_dir`` (same config) or train it; notebooks call this."""
+    run_dir = Path(run_dir)
+    done = run_dir / "result.pt"
+    if done.is_file() and not retrain:
+        state = torch.load(done, map_location="cpu", weights_only=False)
+        if state["config"] == config.to_dict():
+            method.load_state_dict(state["model"])
+            method.to(resolve_device(config.device))
+            return FitResult(state["best_metrics"], state["best_epoch"], state["history"], state["train_seconds"])
+    if retrain:
+        for name in ("last.pt", "best.pt", "result.pt"):
+            (run_dir / name).unlink(missing_ok=True)
+    result = fit(method, train, val, config, run_dir=run_dir, **kwargs)
+    save_atomic({"model": method.state_dict(), "config": config.to_dict(), "best_metrics": result.best_metrics,
+                 "best_epoch": result.best_epoch, "history": result.history, "train_seconds": result.train_seconds},
+                done)
+    return result
