@@ -99,3 +99,38 @@ def mean_std_table(frame: pd.DataFrame, metrics, by=("method", "variant"), digit
     for m in metrics:
         table[m] = [f"{mu:.{digits}f} ± {sd:.{digits}f}" for mu, sd in zip(summary[f"{m} mean"], summary[f"{m} std"])]
     return table
+
+
+PAPER_RESULTS = Path(__file__).resolve().parents[1] / "data" / "paper_results.csv"
+
+
+def paper_results(path: str | Path = PAPER_RESULTS) -> pd.DataFrame:
+    """Numbers reported in the papers (real LLP data): ``paper, table, method, setting, metric, value``."""
+    frame = pd.read_csv(path, dtype={"table": str})
+    missing = [c for c in ("paper", "table", "method", "setting", "metric", "value") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: paper results lack columns {missing}")
+    return frame
+
+
+def paper_row(method: str, table: str, paper: str | None = None, setting: str | None = None) -> pd.Series:
+    """One method's reported metrics from one table, indexed by metric key."""
+    frame = paper_results()
+    pick = (frame.method == method) & (frame.table == str(table))
+    if paper is not None:
+        pick &= frame.paper == paper
+    if setting is not None:
+        pick &= frame.setting == setting
+    rows = frame[pick]
+    if rows.empty:
+        raise KeyError(f"no paper numbers for method={method!r}, table={table!r} in {PAPER_RESULTS.name}")
+    return rows.drop_duplicates("metric").set_index("metric")["value"]
+
+
+TABLE6_COLUMNS = ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo", "Event@AV", "Event@AVo")
+
+
+def metrics_table(metrics: dict | pd.Series, digits: int = 1) -> pd.DataFrame:
+    """The 18 metrics as a 2 x 9 table (rows segment/event) in CoLeaF Table 6's column order."""
+    return pd.DataFrame({col: [round(float(metrics[f"{lvl}/{col}"]), digits) for lvl in ("segment", "event")]
+                         for col in TABLE6_COLUMNS}, index=["segment", "event"])

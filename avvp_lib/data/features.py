@@ -51,11 +51,12 @@ memory-light load pass ``dtype=torch.float16`` and/or ``pool_visual_2d=True``.
 From a warm page cache ``mmap=True`` is about 25 % slower (one mapping and its page
 faults per file), so it is off by default.
 
-Speed (measured on 2 shared CPU cores, warm page cache, 1500 videos of the three HAN
-streams stored as float16, 499 MB): ``dtype=torch.float16`` 0.56-0.63 s, float32
-0.75-1.07 s, pooled 0.56-0.60 s, against 0.07-0.14 s to merely ``read()`` the bytes and
-0.19-0.24 s for a bare ``np.load`` loop. The remainder is inherent: first-touching the
-freshly allocated output (~0.2 s per 500 MB), the cast and the NaN/Inf check.
+Speed (1500 videos of the three HAN streams stored as float16, 499 MB, warm page
+cache, 2 CPU cores shared with other jobs): ``dtype=torch.float16`` 0.56-1.27 s,
+float32 0.75-1.7 s, pooled 0.56-1.2 s (the spread is the machine's load), which is
+about 2.7x a bare ``np.load`` loop and 7x merely ``read()``-ing the bytes measured in
+the same run. The remainder is inherent: first-touching the freshly allocated output
+(~0.2 s per 500 MB), the cast and the NaN/Inf check.
 """
 from __future__ import annotations
 

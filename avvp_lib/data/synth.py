@@ -65,13 +65,13 @@ class SynthKnobs:
     amplitude: dict = field(default_factory=lambda: {
         "audio": 1.0, "visual_2d": 0.9, "visual_3d": 0.7, "clip": 0.5, "clap": 0.5})
     noise: dict = field(default_factory=lambda: {
-        "audio": 1.0, "visual_2d": 1.0, "visual_3d": 1.0, "clip": 0.25, "clap": 0.25})
+        "audio": 1.0, "visual_2d": 1.0, "visual_3d": 1.0, "clip": 2.0, "clap": 2.0})
     amplitude_spread: float = 0.4  # each event's amplitude ~ U(1 - s, 1 + s) x stream amplitude
     nuisance: float = 0.6  # std of the per-video nuisance vector (same for all segments)
     frame_jitter: float = 0.3  # std of per-frame noise on top of the segment feature (res152)
     confusability: float = 0.6  # share of the group component in confusable classes' prototypes
     cross_leak: float = 0.15  # how much of the other modality's events leaks into a stream
-    alignment: float = 0.45  # cosine between a class's CLIP/CLAP segment prototype and its prompt
+    alignment: float = 0.3  # cosine between a class's CLIP/CLAP segment prototype and its prompt
     modality_gap: float = 0.6  # weight of the common offset of CLIP/CLAP segment embeddings
 
 

@@ -17,3 +17,13 @@ from avvp_lib.losses.uwav import (av_pretraining_loss, class_balance_weights, cl
 
 __all__ += ["av_pretraining_loss", "class_balance_weights", "class_balanced_bce", "hard_pseudo_labels", "mixup_bce",
             "mixup_segments", "pseudo_label_bce", "sample_mixup", "soft_pseudo_labels", "uwav_total_loss", "video_bce"]
+
+# CoLeaF (Sardari et al., ECCV 2024, Sec. 3.2, Eq. 8-13)
+from avvp_lib.losses.coleaf import (anchor_video_loss, class_correlation, co_occurrence_loss,  # noqa: E402
+                                    event_aware_contrastive_loss, event_aware_weights, event_type_counts,
+                                    pseudo_label_bce_loss, pseudo_labels, reference_video_loss, segment_nce,
+                                    self_modality_loss)
+
+__all__ += ["anchor_video_loss", "class_correlation", "co_occurrence_loss", "event_aware_contrastive_loss",
+            "event_aware_weights", "event_type_counts", "pseudo_label_bce_loss", "pseudo_labels",
+            "reference_video_loss", "segment_nce", "self_modality_loss"]

@@ -130,7 +130,7 @@ class CoLeaFMethod(nn.Module):
     def training_loss(self, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         terms = self.losses(self(batch), batch["labels"], epoch)
         loss = sum(v for k, v in terms.items() if not k.startswith("theta_"))
-        return loss, {"loss": loss.item(), **{k: float(v) for k, v in terms.items()}}
+        return loss, {"loss": loss.item(), **{k: float(v.detach()) for k, v in terms.items()}}
 
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor]) -> MMILOutput:
@@ -140,47 +140,62 @@ class CoLeaFMethod(nn.Module):
 # ------------------------------------------------------------------------------------ ablations
 @dataclass(frozen=True)
 class Ablation:
-    """One row of the paper's ablation tables: where it is and how to build it (``config=None``: plain HAN)."""
+    """A named configuration and the paper rows it reproduces, as ``(table, method, setting)`` keys of
+    ``data/paper_results_parts/coleaf.csv``. ``config=None`` means a plain HAN (``han_kwargs`` for its options)."""
 
-    tables: tuple[str, ...]
-    paper_setting: str
+    paper_rows: tuple[tuple[str, str, str], ...]
     config: CoLeaFConfig | None = field(default_factory=CoLeaFConfig)
     description: str = ""
+    han_kwargs: dict = field(default_factory=dict)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        return tuple(table for table, _, _ in self.paper_rows)
 
 
 ABLATIONS: dict[str, Ablation] = {
-    "full": Ablation(("Table 2", "Table 3", "Table 4", "Table 5"), "CoLeaF (HAN as Anchor)", CoLeaFConfig(),
-                     "everything on: L_Evt, L_SelfMo, class tokens, L_CoCls"),
-    "evt_nce": Ablation(("Table 2",), "L_NCE", CoLeaFConfig(contrastive="nce"),
+    "full": Ablation((("Table 2", "CoLeaF", "L_Evt"), ("Table 3", "CoLeaF", "with L_SelfMo"),
+                      ("Table 4", "CoLeaF", "Tkn yes, CoCls yes"), ("Table 5", "HAN", "in CoLeaF")),
+                     CoLeaFConfig(), "everything on: L_Evt, L_SelfMo, class tokens, L_CoCls"),
+    "evt_nce": Ablation((("Table 2", "CoLeaF", "L_NCE"),), CoLeaFConfig(contrastive="nce"),
                         "L_Evt replaced by the standard NCE (theta^a = theta^v = 1)"),
-    "evt_bce": Ablation(("Table 2",), "L_BCE", CoLeaFConfig(contrastive="bce"),
+    "evt_bce": Ablation((("Table 2", "CoLeaF", "L_BCE"),), CoLeaFConfig(contrastive="bce"),
                         "L_Evt replaced by BCE of the Anchor against the Reference pseudo-labels"),
-    "no_evt": Ablation(("Table 2",), "-", CoLeaFConfig(contrastive="none"), "no contrastive term"),
-    "no_self_modality": Ablation(("Table 3",), "without L_SelfMo", CoLeaFConfig(self_modality=False),
+    "no_evt": Ablation((("Table 2", "CoLeaF", "-"),), CoLeaFConfig(contrastive="none"), "no contrastive term"),
+    "no_self_modality": Ablation((("Table 3", "CoLeaF", "without L_SelfMo"),), CoLeaFConfig(self_modality=False),
                                  "the Reference learns from video labels only"),
-    "no_co_occurrence": Ablation(("Table 4",), "Tkn yes, CoCls no", CoLeaFConfig(co_occurrence=False),
+    "no_co_occurrence": Ablation((("Table 4", "CoLeaF", "Tkn yes, CoCls no"),), CoLeaFConfig(co_occurrence=False),
                                  "class tokens kept, L_CoCls off"),
-    "no_class_tokens": Ablation(("Table 4",), "Tkn no, CoCls yes", CoLeaFConfig(class_tokens=False),
+    "no_class_tokens": Ablation((("Table 4", "CoLeaF", "Tkn no, CoCls yes"),), CoLeaFConfig(class_tokens=False),
                                 "no class tokens, L_CoCls kept"),
-    "no_class_tokens_no_co_occurrence": Ablation(("Table 4",), "Tkn no, CoCls no",
+    "no_class_tokens_no_co_occurrence": Ablation((("Table 4", "CoLeaF", "Tkn no, CoCls no"),),
                                                  CoLeaFConfig(class_tokens=False, co_occurrence=False),
                                                  "neither class tokens nor L_CoCls"),
-    "han": Ablation(("Table 5",), "HAN", None, "the plain HAN baseline (same training recipe)"),
+    "han": Ablation((("Table 5", "HAN", "plain"),), None, "the plain HAN baseline (same training recipe)"),
+    "han_unimodal": Ablation((("Table 1", "CMPAE", "U"),), None,
+                             "HAN without cross-modal attention (Table 1's U; the paper measured CMPAE)",
+                             {"cross_modal": False}),
 }
 
 
-def ablation(name: str) -> CoLeaFConfig | None:
-    """The configuration of a named ablation row (None for the plain HAN baseline)."""
-    if name not in ABLATIONS:
-        raise KeyError(f"unknown ablation {name!r}; expected one of {sorted(ABLATIONS)}")
-    return ABLATIONS[name].config
+#: Backbone width per profile. ``full`` is the paper's (d = 512); ``quick`` narrows the tokens so that a
+#: CoLeaF run fits a notebook's CPU budget (the architecture is otherwise unchanged).
+MODEL_SIZES: dict[str, dict] = {"quick": {"d_model": 128, "ffn_dim": 128}, "full": {}}
 
 
-def build_method(name: str, seed: int = 0) -> nn.Module:
-    """A freshly initialised, seeded method for an ablation name (HANMethod for ``han``)."""
+def model_size(profile: str) -> dict:
+    if profile not in MODEL_SIZES:
+        raise ValueError(f"profile={profile!r}; expected one of {sorted(MODEL_SIZES)}")
+    return dict(MODEL_SIZES[profile])
+
+
+def build_method(name: str, seed: int = 0, profile: str = "full") -> nn.Module:
+    """A freshly initialised, seeded method for an ablation name (HANMethod for ``han``) at the
+    profile's width (:data:`MODEL_SIZES`)."""
     config = ablation(name)
     torch.manual_seed(seed)
-    return HANMethod() if config is None else CoLeaFMethod(config)
+    anchor = HAN(**model_size(profile), **ABLATIONS[name].han_kwargs)
+    return HANMethod(anchor) if config is None else CoLeaFMethod(config, anchor=anchor)
 
 
 def method_name(variant: str) -> str:
@@ -199,10 +214,11 @@ def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") ->
     raise ValueError(f"profile={profile!r}; expected 'quick' or 'full'")
 
 
-def run_config(variant: str, train: TrainConfig) -> dict:
+def run_config(variant: str, train: TrainConfig, profile: str) -> dict:
     """Everything that determines a run's numbers (hashed into ``config_hash``)."""
     config = ablation(variant)
-    return {"method": method_name(variant), "variant": variant,
+    return {"method": method_name(variant), "variant": variant, "size": model_size(profile),
+            "han_kwargs": ABLATIONS[variant].han_kwargs,
             "coleaf": asdict(config) if config is not None else None, "train": train.to_dict()}
 
 
@@ -217,7 +233,7 @@ def train_variant(variant: str, seed: int, train, val, profile: str = "quick", d
     from avvp_lib.train import load_or_fit
 
     config = train_config(profile, seed, device)
-    method = build_method(variant, seed)
+    method = build_method(variant, seed, profile)
     result = load_or_fit(method, train, val, config, run_dir(variant, profile, seed, train.data_source),
                          retrain=retrain, progress=False)
     return method, result, config
@@ -225,45 +241,57 @@ def train_variant(variant: str, seed: int, train, val, profile: str = "quick", d
 
 def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path = DEFAULT_RESULTS,
                   data_root: str | Path | None = None, variants=None, force: bool = False,
-                  device: str = "auto", verbose: bool = True) -> pd.DataFrame:
+                  device: str = "auto", verbose: bool = True, splits: dict | None = None) -> pd.DataFrame:
     """Train every ablation row for every seed; evaluate on test; upsert one results row after each run.
 
     Runs whose row is already in ``out_csv`` with the current ``config_hash`` are skipped unless
-    ``force``; an interrupted sweep therefore loses nothing that finished.
+    ``force``; an interrupted sweep therefore loses nothing that finished. ``splits`` (a dict of
+    ``train``/``val``/``test`` AVVPData) bypasses loading ``data_root``.
     """
-    from avvp_lib.course import setup
-    from avvp_lib.data.dataset import load_split
     from avvp_lib.results import append_rows, config_hash, make_row, read_results
     from avvp_lib.train import evaluate_method, resolve_device
 
-    cfg = setup(profile, data_root, 0, device)
-    root, source = cfg["data_root"], cfg["data_source"]
     variants = list(variants or ABLATIONS)
     unknown = [v for v in variants if v not in ABLATIONS]
     if unknown:
         raise KeyError(f"unknown ablation(s) {unknown}; expected names from {sorted(ABLATIONS)}")
+    if splits is None:
+        from avvp_lib.course import setup
+        from avvp_lib.data.dataset import load_split
+
+        root = setup(profile, data_root, 0, device)["data_root"]
+        splits = {s: load_split(root, s) for s in ("train", "val", "test")}
+    source = splits["train"].data_source
     out_csv = Path(out_csv)
-    done = read_results(out_csv) if out_csv.is_file() else None
-    splits = {s: load_split(root, s) for s in ("train", "val", "test")}
     for variant in variants:
         for seed in seeds:
-            hashed = config_hash(run_config(variant, train_config(profile, seed, device)))
-            if done is not None and not force:
-                hit = done[(done.variant == variant) & (done.seed == seed) & (done.data == source)
-                           & (done.profile == profile) & (done.config_hash == hashed)]
-                if len(hit):
-                    continue
+            config = train_config(profile, seed, device)
+            provenance = run_config(variant, config, profile)
+            if not force and _has_row(out_csv, variant, seed, source, profile, config_hash(provenance)):
+                continue
             t0 = time.perf_counter()
-            method, result, config = train_variant(variant, seed, splits["train"], splits["val"], profile, device,
-                                                   retrain=force)
+            method, result, _ = train_variant(variant, seed, splits["train"], splits["val"], profile, device,
+                                              retrain=force)
             metrics = evaluate_method(method, splits["test"])
             row = make_row(method_name(variant), variant, seed, source, profile, metrics, result.train_seconds,
-                           run_config(variant, config), str(resolve_device(device)))
+                           provenance, str(resolve_device(device)))
             append_rows(out_csv, [row])
             if verbose:
                 print(f"[coleaf] {variant} seed {seed}: Ao {metrics['segment/Ao']:.1f} Vo {metrics['segment/Vo']:.1f} "
                       f"AV {metrics['segment/AV']:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
     return read_results(out_csv)
+
+
+def _has_row(out_csv: Path, variant: str, seed: int, source: str, profile: str, hashed: str) -> bool:
+    """True when ``out_csv`` already holds this run with this configuration hash."""
+    from avvp_lib.results import read_results
+
+    if not out_csv.is_file():
+        return False
+    done = read_results(out_csv)
+    hit = ((done["variant"] == variant) & (done["seed"] == seed) & (done["data"] == source)
+           & (done["profile"] == profile) & (done["config_hash"] == hashed))
+    return bool(hit.any())
 
 
 # ------------------------------------------------------------------------------ paper numbers
@@ -279,6 +307,86 @@ def paper_numbers(table: str | None = None) -> pd.DataFrame:
         frame = pd.read_csv(PAPER_PART)
     return frame if table is None else frame[frame["table"] == table].reset_index(drop=True)
 
+
+
+ABLATION_METRICS = ("segment/Ao", "segment/Vo", "segment/AV", "event/Ao", "event/Vo", "event/AV")
+
+#: Each component's effect as (label, with-variant, without-variant); the paper's effect is the difference of
+#: the two variants' paper rows in the table where both appear.
+EFFECTS: tuple[tuple[str, str, str], ...] = (
+    ("L_Evt vs no contrastive term (Table 2)", "full", "no_evt"),
+    ("L_Evt vs standard NCE (Table 2)", "full", "evt_nce"),
+    ("L_Evt vs BCE on pseudo-labels (Table 2)", "full", "evt_bce"),
+    ("L_SelfMo (Table 3)", "full", "no_self_modality"),
+    ("class tokens + L_CoCls (Table 4)", "full", "no_class_tokens_no_co_occurrence"),
+    ("L_CoCls, with class tokens (Table 4)", "full", "no_co_occurrence"),
+    ("class tokens, with L_CoCls (Table 4)", "full", "no_class_tokens"),
+    ("CoLeaF around HAN (Table 5)", "full", "han"),
+    ("cross-modal attention in HAN (Table 1 idea)", "han", "han_unimodal"),
+)
+
+
+def _paper_value(paper: pd.DataFrame, key: tuple[str, str, str], metric: str) -> float:
+    table, method, setting = key
+    hit = paper[(paper["table"] == table) & (paper["method"] == method) & (paper["setting"] == setting)
+                & (paper["metric"] == metric)]
+    return float(hit["value"].iloc[0]) if len(hit) else float("nan")
+
+
+def _two_level(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns ``(metric, paper|ours|agree)``; plain columns become ``(name, "")``."""
+    frame.columns = pd.MultiIndex.from_tuples([c if isinstance(c, tuple) else (c, "") for c in frame.columns])
+    return frame
+
+
+def compare_with_paper(results: pd.DataFrame, table: str, metrics=ABLATION_METRICS, digits: int = 1) -> pd.DataFrame:
+    """One row per paper row of ``table``: the paper's number and our ``mean ± std`` over seeds per metric.
+
+    ``results`` should already be restricted to one data source and profile.
+    """
+    paper = paper_numbers()
+    rows = []
+    for variant, spec in ABLATIONS.items():
+        for key in spec.paper_rows:
+            if key[0] != table:
+                continue
+            ours = results[results["variant"] == variant]
+            row = {"paper row": f"{key[1]}: {key[2]}", "variant": variant, "seeds": int(ours["seed"].nunique())}
+            for metric in metrics:
+                row[(metric, "paper")] = _paper_value(paper, key, metric)
+                mu, sd = ours[metric].mean(), ours[metric].std(ddof=1)
+                row[(metric, "ours")] = f"{mu:.{digits}f} ± {0.0 if pd.isna(sd) else sd:.{digits}f}" if len(ours) else "-"
+            rows.append(row)
+    return _two_level(pd.DataFrame(rows))
+
+
+def component_effects(results: pd.DataFrame, metrics=ABLATION_METRICS, digits: int = 1) -> pd.DataFrame:
+    """Paired (same seed) differences ``with - without`` for each component of :data:`EFFECTS`, as
+    ``mean ± std`` next to the paper's difference and whether the signs agree."""
+    paper = paper_numbers()
+    rows = []
+    for label, with_v, without_v in EFFECTS:
+        a = results[results["variant"] == with_v].set_index("seed")
+        b = results[results["variant"] == without_v].set_index("seed")
+        seeds = sorted(set(a.index) & set(b.index))
+        tables = {k[0] for k in ABLATIONS[with_v].paper_rows} & {k[0] for k in ABLATIONS[without_v].paper_rows}
+        row = {"component": label, "seeds": len(seeds)}
+        for metric in metrics:
+            diff = (a.loc[seeds, metric] - b.loc[seeds, metric]) if seeds else pd.Series(dtype=float)
+            paper_diff = float("nan")
+            if tables:
+                t = sorted(tables)[0]
+                key_with = next(k for k in ABLATIONS[with_v].paper_rows if k[0] == t)
+                key_without = next(k for k in ABLATIONS[without_v].paper_rows if k[0] == t)
+                paper_diff = _paper_value(paper, key_with, metric) - _paper_value(paper, key_without, metric)
+            mu = diff.mean() if len(diff) else float("nan")
+            sd = diff.std(ddof=1) if len(diff) > 1 else 0.0
+            row[(metric, "ours")] = f"{mu:+.{digits}f} ± {sd:.{digits}f}" if len(diff) else "-"
+            row[(metric, "paper")] = round(paper_diff, digits)
+            row[(metric, "agree")] = ("yes" if mu * paper_diff > 0 else "no") if len(diff) and paper_diff == paper_diff \
+                else "-"
+        rows.append(row)
+    return _two_level(pd.DataFrame(rows))
 
 if __name__ == "__main__":
     import argparse

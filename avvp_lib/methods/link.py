@@ -28,9 +28,11 @@ from avvp_lib.results import append_rows, config_hash, make_row, read_results
 from avvp_lib.train import TrainConfig, evaluate_method, fit, resolve_device
 
 __all__ = ["ABLATIONS", "MODEL_SIZES", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
-           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME"]
+           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME", "THRESHOLD_KEYS"]
 
 METHOD_NAME = "LINK"
+#: pseudo-label threshold sets: masked (loss, VALOR) and unmasked (PLSIM), per modality
+THRESHOLD_KEYS = ("audio", "visual", "audio_unmasked", "visual_unmasked")
 
 #: Table II of LINK: every row, as module switches (``T`` = TSAM + CMIM, ``S`` = S-LOSS, ``P`` = PLSIM).
 ABLATIONS: dict[str, dict[str, bool]] = {
@@ -74,7 +76,7 @@ def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
         raise ValueError(f"unknown profile {profile!r}; expected one of {list(MODEL_SIZES)}")
     switches = dict(ABLATIONS[variant])
     s_loss = switches.pop("s_loss", False)
-    net = LinkNetConfig(**MODEL_SIZES[profile], **switches, **overrides)
+    net = LinkNetConfig(**{**MODEL_SIZES[profile], **switches, **overrides})
     return LinkSpec(net=net, s_loss=s_loss)
 
 
@@ -103,20 +105,22 @@ class LinkMethod(nn.Module):
         for key, dim in (("clap_text", spec.net.audio_dim), ("clip_text", spec.net.visual_dim)):
             if tuple(prompts[key].shape) != (c, dim):
                 raise ValueError(f"prompts[{key!r}] has shape {tuple(prompts[key].shape)}; expected ({c}, {dim})")
-        for key in ("audio", "visual"):
-            if tuple(torch.as_tensor(thresholds[key]).shape) != (c,):
-                raise ValueError(f"thresholds[{key!r}] must be one per class, ({c},)")
         self.register_buffer("clap_text", prompts["clap_text"].float().clone())
         self.register_buffer("clip_text", prompts["clip_text"].float().clone())
-        self.register_buffer("threshold_audio", torch.as_tensor(thresholds["audio"]).float().clone())
-        self.register_buffer("threshold_visual", torch.as_tensor(thresholds["visual"]).float().clone())
+        for key in THRESHOLD_KEYS:
+            if key not in thresholds or tuple(torch.as_tensor(thresholds[key]).shape) != (c,):
+                raise ValueError(f"thresholds[{key!r}] must be given, one per class ({c},); got keys {sorted(thresholds)}")
+            self.register_buffer(f"threshold_{key}", torch.as_tensor(thresholds[key]).float().clone())
         self.mu = nn.Parameter(torch.tensor(float(spec.mu_init)), requires_grad=spec.mu_trainable) if spec.s_loss else None
 
     def pseudo_labels(self, batch: dict[str, torch.Tensor], masked: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Segment pseudo-labels (audio from CLAP, visual from CLIP); ``masked`` applies the video label."""
-        labels = batch["labels"] if masked else None
-        pl_a = segment_pseudo_labels(zero_shot_similarity(batch["clap"], self.clap_text), self.threshold_audio, labels)
-        pl_v = segment_pseudo_labels(zero_shot_similarity(batch["clip"], self.clip_text), self.threshold_visual, labels)
+        if masked:
+            labels, thr_a, thr_v = batch["labels"], self.threshold_audio, self.threshold_visual
+        else:
+            labels, thr_a, thr_v = None, self.threshold_audio_unmasked, self.threshold_visual_unmasked
+        pl_a = segment_pseudo_labels(zero_shot_similarity(batch["clap"], self.clap_text), thr_a, labels)
+        pl_v = segment_pseudo_labels(zero_shot_similarity(batch["clip"], self.clip_text), thr_v, labels)
         return pl_a, pl_v
 
     def forward(self, batch: dict[str, torch.Tensor]) -> LinkOutput:
@@ -153,11 +157,21 @@ def load_link_data(root: str | Path, splits=("train", "val", "test"), visual_3d:
 
 
 def calibrated_thresholds(val: AVVPData, prompts: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Per-class cosine thresholds (audio: CLAP vs audio GT, visual: CLIP vs visual GT) on ``val``."""
-    labels = val.labels
+    """Per-class cosine thresholds tuned on ``val`` (audio: CLAP vs audio GT; visual: CLIP vs visual GT).
+
+    Two sets, one per use: ``audio``/``visual`` maximise the F1 of the video-masked labels that
+    supervise the loss (VALOR's use, so the baseline gets the best pseudo-labels we can give it);
+    ``audio_unmasked``/``visual_unmasked`` maximise the F1 of the unmasked labels PLSIM sees (the
+    masked tuning goes near 0 for some classes, which would switch a class on in most segments
+    once the video mask is gone).
+    """
+    sim_a = zero_shot_similarity(val.tensors["clap"], prompts["clap_text"])
+    sim_v = zero_shot_similarity(val.tensors["clip"], prompts["clip_text"])
     return {
-        "audio": calibrate_thresholds(zero_shot_similarity(val.tensors["clap"], prompts["clap_text"]), val.gt_audio, labels),
-        "visual": calibrate_thresholds(zero_shot_similarity(val.tensors["clip"], prompts["clip_text"]), val.gt_visual, labels),
+        "audio": calibrate_thresholds(sim_a, val.gt_audio, val.labels),
+        "visual": calibrate_thresholds(sim_v, val.gt_visual, val.labels),
+        "audio_unmasked": calibrate_thresholds(sim_a, val.gt_audio),
+        "visual_unmasked": calibrate_thresholds(sim_v, val.gt_visual),
     }
 
 

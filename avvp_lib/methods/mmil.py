@@ -27,3 +27,19 @@ class HANMethod(nn.Module):
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor]) -> MMILOutput:
         return self(batch)
+
+
+def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> "TrainConfig":
+    """HAN's recipe per profile.
+
+    ``full``: the official recipe (Adam 3e-4, batch 16, StepLR(10, 0.1), 40 epochs, selection on val
+    Type@AV). ``quick`` (CPU/CI, 1500 train videos): the same optimiser and batch size, 12 epochs with
+    one LR decay after epoch 6 - a shortened schedule, not the paper's.
+    """
+    from avvp_lib.train import TrainConfig
+
+    if profile == "full":
+        return TrainConfig(epochs=40, batch_size=16, lr=3e-4, step_size=10, gamma=0.1, seed=seed, device=device)
+    if profile == "quick":
+        return TrainConfig(epochs=12, batch_size=16, lr=3e-4, step_size=6, gamma=0.1, seed=seed, device=device)
+    raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 #: candidate cosine thresholds searched per class by :func:`calibrate_thresholds`
-DEFAULT_THRESHOLD_GRID = tuple(round(0.02 * i, 2) for i in range(0, 21))  # 0.00 ... 0.40
+DEFAULT_THRESHOLD_GRID = tuple(round(0.01 * i, 2) for i in range(0, 31))  # 0.00 ... 0.30
 
 
 def zero_shot_similarity(segments: Tensor, prompts: Tensor) -> Tensor:
@@ -66,19 +66,21 @@ def segment_pseudo_labels(similarity: Tensor, thresholds: Tensor, video_labels: 
     return labels.detach()
 
 
-def calibrate_thresholds(similarity: Tensor, ground_truth: Tensor, video_labels: Tensor,
+def calibrate_thresholds(similarity: Tensor, ground_truth: Tensor, video_labels: Tensor | None = None,
                          grid=DEFAULT_THRESHOLD_GRID) -> Tensor:
-    """One threshold per class maximising the segment F1 of the video-masked pseudo-labels.
+    """One threshold per class maximising the segment F1 of the pseudo-labels against ``ground_truth``.
 
-    ``similarity``, ``ground_truth``: (N, T, C) on a split with dense labels; ``video_labels`` (N, C).
-    Ties go to the smallest threshold. Returns (C,) float32.
+    ``similarity``, ``ground_truth``: (N, T, C) on a split with dense labels. With ``video_labels``
+    (N, C) the F1 is that of the video-masked labels (the loss's), without it that of the unmasked
+    ones (PLSIM's, the harder use). Ties go to the smallest threshold. Returns (C,) float32.
     """
     if similarity.shape != ground_truth.shape:
         raise ValueError(f"similarity {tuple(similarity.shape)} and ground_truth {tuple(ground_truth.shape)} differ")
     grid_t = torch.as_tensor(grid, dtype=torch.float32)
-    mask = video_labels[:, None, :].bool()
     gt = ground_truth.bool()
-    pred = (similarity.float()[None] > grid_t[:, None, None, None]) & mask[None]  # (G, N, T, C)
+    pred = similarity.float()[None] > grid_t[:, None, None, None]  # (G, N, T, C)
+    if video_labels is not None:
+        pred = pred & video_labels[:, None, :].bool()[None]
     tp = (pred & gt[None]).sum(dim=(1, 2)).float()
     fp = (pred & ~gt[None]).sum(dim=(1, 2)).float()
     fn = (~pred & gt[None]).sum(dim=(1, 2)).float()
