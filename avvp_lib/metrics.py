@@ -218,10 +218,8 @@ def segment_counts(pred, gt):
     """
     p, g = _as_binary(pred, "pred"), _as_binary(gt, "gt")
     _check_same_shape({"pred": p, "gt": g}, ndim=None)
-    tp = np.count_nonzero(p & g, axis=-2)
-    fp = np.count_nonzero(p & ~g, axis=-2)
-    fn = np.count_nonzero(~p & g, axis=-2)
-    return tp.astype(np.int64), fp.astype(np.int64), fn.astype(np.int64)
+    tp = (p & g).sum(axis=-2, dtype=np.int64)
+    return tp, p.sum(axis=-2, dtype=np.int64) - tp, g.sum(axis=-2, dtype=np.int64) - tp
 
 
 def run_intervals(x):
@@ -308,6 +306,10 @@ def event_counts(pred, gt, iou_threshold: float = IOU_THRESHOLD):
     # (..., T, C) -> (..., C, T) -> (M, T): one row per (video, class) sequence
     p = np.ascontiguousarray(np.swapaxes(p, -1, -2)).reshape(-1, t)
     g = np.ascontiguousarray(np.swapaxes(g, -1, -2)).reshape(-1, t)
+    m_all = p.shape[0]
+    # only sequences with an event in the prediction or the ground truth can count anything
+    active = np.flatnonzero(p.any(axis=1) | g.any(axis=1))
+    p, g = p[active], g[active]
     m_rows = p.shape[0]
     p_start, p_len, n_pred = _run_bounds(p)
     g_start, g_len, n_gt = _run_bounds(g)
@@ -328,8 +330,12 @@ def event_counts(pred, gt, iou_threshold: float = IOU_THRESHOLD):
     sp, sg = sp[hit], sg[hit]
     tp = np.bincount(sp[_first_of_groups(sp)] // t, minlength=m_rows)
     gt_hit = np.bincount(sg[_first_of_groups(sg)] // t, minlength=m_rows)
-    counts = (tp, n_pred - tp, n_gt - gt_hit)
-    return tuple(c.astype(np.int64).reshape(out_shape) for c in counts)
+    counts = []
+    for c in (tp, n_pred - tp, n_gt - gt_hit):
+        full = np.zeros(m_all, dtype=np.int64)
+        full[active] = c
+        counts.append(full.reshape(out_shape))
+    return tuple(counts)
 
 
 def per_video_f1(tp, fp, fn) -> np.ndarray:
@@ -339,11 +345,12 @@ def per_video_f1(tp, fp, fn) -> np.ndarray:
     (the class occurs in the prediction or the ground truth); the score is the mean of the kept
     classes, or 1.0 if no class is kept (the official "all true negatives" case).
     """
-    tp, fp, fn = (np.asarray(x, dtype=np.float64) for x in (tp, fp, fn))
-    keep = (tp + fp != 0) | (tp + fn != 0)
-    denom = 2 * tp + fp + fn
-    f1 = np.where(keep, 2 * tp / np.where(denom == 0, 1.0, denom), 0.0)
-    n_keep = keep.sum(axis=-1)
+    tp = np.asarray(tp)
+    # counts are non-negative, so "TP + FP != 0 or TP + FN != 0" is exactly "2TP + FP + FN > 0",
+    # and a skipped class has TP = 0: 2TP / max(denominator, 1) is its F1 or 0 when skipped.
+    denom = 2 * tp + np.asarray(fp) + np.asarray(fn)
+    f1 = (2.0 * tp) / np.maximum(denom, 1)
+    n_keep = np.count_nonzero(denom, axis=-1)
     return np.where(n_keep > 0, f1.sum(axis=-1) / np.maximum(n_keep, 1), 1.0)
 
 

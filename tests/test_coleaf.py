@@ -456,3 +456,13 @@ def test_component_effects_paired_by_seed_against_paper():
     table = coleaf_method.compare_with_paper(results, "Table 2", metrics).set_index(("variant", ""))
     assert table.loc["full", ("segment/Ao", "paper")] == 49.3
     assert table.loc["full", ("segment/Ao", "ours")] == "51.0 ± 1.4"  # mean 51, std sqrt(2) = 1.414
+
+
+def test_class_to_segment_attention_by_hand():
+    from avvp_lib.models.coleaf import class_to_segment_attention
+
+    # T = 2 segments, C = 1 class token: its row [0.2, 0.6, 0.2] -> segments [0.2, 0.6] -> renormalised [0.25, 0.75]
+    att = T([[[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [0.2, 0.6, 0.2]]])
+    assert torch.allclose(class_to_segment_attention(att, 2), T([[[0.25, 0.75]]]))
+    with pytest.raises(ValueError, match="T=3"):
+        class_to_segment_attention(att, 3)

@@ -15,7 +15,7 @@ from avvp_lib.losses.link import (avss_loss, avss_weight, event_iou, label_loss,
 from avvp_lib.methods.link import ABLATIONS, THRESHOLD_KEYS, LinkMethod, spec_for, train_config
 from avvp_lib.models.link import (CMIM, PLSIM, TSAM, LinkNet, LinkNetConfig, cross_modal_interaction, film_fusion,
                                   pseudo_label_semantics, spatial_attention, temporal_attention)
-from avvp_lib.models.valor import calibrate_thresholds, segment_pseudo_labels, zero_shot_similarity
+from avvp_lib.models.valor import calibrate_thresholds, segment_f1, segment_pseudo_labels, zero_shot_similarity
 
 E = math.e
 
@@ -309,3 +309,21 @@ def test_train_config_profiles():
     assert train_config("quick", seed=4).seed == 4
     with pytest.raises(ValueError, match="profile"):
         train_config("medium")
+
+
+def test_segment_f1_hand_case():
+    pred = torch.tensor([[1.0, 1.0, 0.0, 0.0]])
+    gt = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
+    # tp=1, fp=1, fn=1 -> 2/(2+1+1) = 50 %
+    assert segment_f1(pred, gt) == pytest.approx(50.0)
+    with pytest.raises(ValueError, match="differ"):
+        segment_f1(pred, gt[:, :2])
+
+
+def test_diagnostic_variants_split_t_into_its_modules():
+    from avvp_lib.methods.link import DIAGNOSTIC_VARIANTS
+
+    tsam_only, cmim_only = _tiny_method("TSAM-only"), _tiny_method("CMIM-only")
+    assert tsam_only.net.tsam_a is not None and tsam_only.net.cmim is None
+    assert cmim_only.net.cmim is not None and cmim_only.net.tsam_a is None
+    assert set(DIAGNOSTIC_VARIANTS).isdisjoint(ABLATIONS)

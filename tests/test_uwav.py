@@ -125,7 +125,9 @@ def test_generate_unav_layout_shapes_and_determinism(tmp_path, monkeypatch):
     assert first.shape == (int(t[0]), 768)
     prompts = U.load_unav_prompts(root)
     assert prompts["clip_text"].shape == (100, 768)
-    assert U.ensure_unav(root, "quick", seed=0)["seconds"] == meta["seconds"]  # reused, not regenerated
+    stamp = (root / "unav100" / "unav_meta.json").stat().st_mtime_ns
+    U.ensure_unav(root, "quick", seed=0)
+    assert (root / "unav100" / "unav_meta.json").stat().st_mtime_ns == stamp  # reused, not regenerated
     U.generate_unav(root, "quick", seed=0)
     assert np.array_equal(np.load(root / "unav100/feats_CLIP/segment_feats" / f"{data.video_ids[0]}.npy"), first)
 
@@ -333,3 +335,31 @@ def test_method_config_errors():
         M.variant_config("uwav++")
     with pytest.raises(ValueError, match="unknown profile"):
         M.train_config("medium")
+
+
+def test_han_knob_changes_do_not_regenerate_unav(tmp_path, monkeypatch):
+    root = _tiny_root(tmp_path, monkeypatch)
+    U.ensure_unav(root, "quick", seed=0)
+    stamp = (root / "unav100" / "unav_meta.json").stat().st_mtime_ns
+    meta = json.loads((root / "synth_meta.json").read_text())
+    meta["knobs"]["amplitude"]["audio"] = 7.0  # a VGGish knob: the CLIP/CLAP streams do not depend on it
+    (root / "synth_meta.json").write_text(json.dumps(meta))
+    U.ensure_unav(root, "quick", seed=0)
+    assert (root / "unav100" / "unav_meta.json").stat().st_mtime_ns == stamp  # not rewritten
+    meta["knobs"]["alignment"] = 0.9  # a CLIP/CLAP knob: regenerate
+    (root / "synth_meta.json").write_text(json.dumps(meta))
+    assert U.ensure_unav(root, "quick", seed=0)["knobs"]["alignment"] == 0.9
+
+
+def test_training_loss_matches_han_forward():
+    # in eval mode (no dropout) the loss's video term is L_video of HAN's own forward pass
+    method = M.UWAVMethod(M.ABLATIONS["soft"], None, d_model=32, ffn_dim=32).eval()
+    batch = _tiny_batch()
+    _, logs = method.training_loss(batch, 0)
+    assert logs["video"] == pytest.approx(L.video_bce(method(batch).video, batch["labels"]).item(), rel=1e-6)
+    # with all-zero targets the segment term is the mean BCE of HAN's segment probabilities against 0
+    zero = {**batch, "uwav_target_a": torch.zeros_like(batch["uwav_target_a"]),
+            "uwav_target_v": torch.zeros_like(batch["uwav_target_v"])}
+    seg = method(zero).segment.clamp(1e-7, 1 - 1e-7)
+    expected = -torch.log(1 - seg[:, :, 0]).mean() - torch.log(1 - seg[:, :, 1]).mean()
+    assert method.training_loss(zero, 0)[1]["seg"] == pytest.approx(expected.item(), rel=1e-4)

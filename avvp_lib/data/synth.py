@@ -63,7 +63,7 @@ class SynthKnobs:
     """Every knob of the generator. Frozen after one calibration of HAN (README)."""
 
     amplitude: dict = field(default_factory=lambda: {
-        "audio": 1.0, "visual_2d": 0.9, "visual_3d": 0.7, "clip": 0.5, "clap": 0.5})
+        "audio": 1.1, "visual_2d": 0.55, "visual_3d": 0.45, "clip": 0.5, "clap": 0.5})
     noise: dict = field(default_factory=lambda: {
         "audio": 1.0, "visual_2d": 1.0, "visual_3d": 1.0, "clip": 2.0, "clap": 2.0})
     amplitude_spread: float = 0.4  # each event's amplitude ~ U(1 - s, 1 + s) x stream amplitude

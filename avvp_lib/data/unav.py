@@ -344,6 +344,13 @@ def render_unav_streams(labels: np.ndarray, knobs: synth.SynthKnobs, seed: int, 
 
 
 # --------------------------------------------------------------------------- writing
+def unav_knobs(knobs: synth.SynthKnobs) -> dict:
+    """The knobs the CLIP/CLAP streams depend on (HAN-stream knobs can change without touching UnAV)."""
+    k = asdict(knobs)
+    return {"amplitude": {s: k["amplitude"][s] for s in STREAMS}, "noise": {s: k["noise"][s] for s in STREAMS},
+            **{name: k[name] for name in ("amplitude_spread", "nuisance", "confusability", "alignment", "modality_gap")}}
+
+
 def _root_space(root: Path) -> tuple[synth.SynthKnobs, int]:
     """Knobs and seed of the LLP synthetic root, so UnAV lands in the same semantic space."""
     meta_path = root / "synth_meta.json"
@@ -404,7 +411,7 @@ def generate_unav(root: str | Path, profile: str = "quick", seed: int = 0, json_
             print()
     subset_db = {v: db[v] for ids in chosen.values() for v in ids}
     (out / "unav100_annotations.json").write_text(json.dumps({"version": "subset", "database": subset_db}))
-    meta = {"data": "synthetic", "profile": profile, "seed": seed, "space_seed": space_seed, "knobs": asdict(knobs),
+    meta = {"data": "synthetic", "profile": profile, "seed": seed, "space_seed": space_seed, "knobs": unav_knobs(knobs),
             "counts": {s: len(v) for s, v in chosen.items()}, "seconds": round(time.perf_counter() - start, 1)}
     tmp = out / "unav_meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2))
@@ -413,14 +420,14 @@ def generate_unav(root: str | Path, profile: str = "quick", seed: int = 0, json_
 
 
 def ensure_unav(root: str | Path, profile: str = "quick", seed: int = 0, progress: bool = False) -> dict:
-    """Generate ``<root>/unav100`` unless a complete one with the same profile, seed and knobs exists."""
+    """Generate ``<root>/unav100`` unless a complete one with the same profile, seed and CLIP/CLAP knobs exists."""
     root = Path(root)
     meta_path = root / UNAV_DIR / "unav_meta.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         knobs, space_seed = _root_space(root)
         if (meta.get("profile"), meta.get("seed"), meta.get("space_seed"), meta.get("knobs")) == (
-                profile, seed, space_seed, asdict(knobs)):
+                profile, seed, space_seed, unav_knobs(knobs)):
             return meta
     return generate_unav(root, profile, seed, progress=progress)
 

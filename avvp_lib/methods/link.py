@@ -27,10 +27,14 @@ from avvp_lib.models.valor import calibrate_thresholds, segment_pseudo_labels, z
 from avvp_lib.results import append_rows, config_hash, make_row, read_results
 from avvp_lib.train import TrainConfig, evaluate_method, fit, resolve_device
 
-__all__ = ["ABLATIONS", "MODEL_SIZES", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
-           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME", "THRESHOLD_KEYS"]
+__all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
+           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME", "THRESHOLD_KEYS",
+           "TABLE_METRICS", "run_key", "inspect_modules", "paper_numbers", "ablation_comparison"]
 
 METHOD_NAME = "LINK"
+#: the ten metrics LINK's Tables I-II report
+TABLE_METRICS = tuple(f"{level}/{name}" for level in ("segment", "event")
+                      for name in ("A", "V", "AV", "Type@AV", "Event@AV"))
 #: pseudo-label threshold sets: masked (loss, VALOR) and unmasked (PLSIM), per modality
 THRESHOLD_KEYS = ("audio", "visual", "audio_unmasked", "visual_unmasked")
 
@@ -45,6 +49,13 @@ ABLATIONS: dict[str, dict[str, bool]] = {
     "T+P": {"tsam": True, "cmim": True, "plsim": True},
     "T+S+P": {"tsam": True, "cmim": True, "s_loss": True, "plsim": True},
 }
+
+#: Not in the paper: T split into its two modules, to see which one moves the numbers.
+DIAGNOSTIC_VARIANTS: dict[str, dict[str, bool]] = {
+    "TSAM-only": {"tsam": True},
+    "CMIM-only": {"cmim": True},
+}
+ALL_VARIANTS = {**ABLATIONS, **DIAGNOSTIC_VARIANTS}
 
 #: Network sizes. ``full`` = VALOR++'s released recipe (hidden 256, 8 heads, FFN 1024, 4 layers).
 MODEL_SIZES = {
@@ -70,11 +81,11 @@ class LinkSpec:
 
 def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
     """The :class:`LinkSpec` of a Table II row (``variant`` in :data:`ABLATIONS`) at a profile's size."""
-    if variant not in ABLATIONS:
-        raise ValueError(f"unknown LINK variant {variant!r}; expected one of {list(ABLATIONS)}")
+    if variant not in ALL_VARIANTS:
+        raise ValueError(f"unknown LINK variant {variant!r}; expected one of {list(ALL_VARIANTS)}")
     if profile not in MODEL_SIZES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {list(MODEL_SIZES)}")
-    switches = dict(ABLATIONS[variant])
+    switches = dict(ALL_VARIANTS[variant])
     s_loss = switches.pop("s_loss", False)
     net = LinkNetConfig(**{**MODEL_SIZES[profile], **switches, **overrides})
     return LinkSpec(net=net, s_loss=s_loss)
@@ -188,6 +199,12 @@ def _run_config(spec: LinkSpec, config: TrainConfig, thresholds) -> dict:
             "thresholds": {k: [round(float(x), 4) for x in v] for k, v in thresholds.items()}}
 
 
+def run_key(variant: str, profile: str, seed: int, thresholds, device: str = "auto") -> str:
+    """``<variant>_<config hash>_seed<seed>``: a run folder name that changes whenever the recipe does."""
+    spec, config = spec_for(variant, profile), train_config(profile, seed, device)
+    return f"{variant}_{config_hash(_run_config(spec, config, thresholds))}_seed{seed}"
+
+
 def run_variant(variant: str, seed: int, data: dict[str, AVVPData], prompts, thresholds, profile: str = "quick",
                 device: str = "auto", run_dir=None) -> tuple[LinkMethod, dict, object]:
     """Train one variant with one seed; returns (method, results row on test, FitResult)."""
@@ -202,7 +219,8 @@ def run_variant(variant: str, seed: int, data: dict[str, AVVPData], prompts, thr
 
 def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path | None = None, data_root=None,
                   variants=None, force: bool = False, device: str = "auto", verbose: bool = True) -> pd.DataFrame:
-    """Train every Table II row for every seed; append a row after each run (test split).
+    """Train every Table II row (and the two diagnostic variants) for every seed; append a row after
+    each run (test split).
 
     Rows already in ``out_csv`` with the current ``config_hash`` are skipped unless ``force``.
     """
@@ -214,7 +232,7 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path |
     prompts = load_prompt_embeddings(cfg["data_root"])
     thresholds = calibrated_thresholds(data["val"], prompts)
     done = read_results(out_csv) if out_csv.is_file() else None
-    for variant in variants or ABLATIONS:
+    for variant in variants or ALL_VARIANTS:
         for seed in seeds:
             expected = config_hash(_run_config(spec_for(variant, profile), train_config(profile, seed, device), thresholds))
             if done is not None and not force:
@@ -229,6 +247,72 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path |
                 print(f"[link] {variant:6s} seed {seed}: test segment/Type@AV {row['segment/Type@AV']:.2f} "
                       f"(best epoch {result.best_epoch}, {result.train_seconds:.0f} s)", flush=True)
     return read_results(out_csv)
+
+
+# ---------------------------------------------------------------------------------- inspection
+@torch.no_grad()
+def inspect_modules(method: LinkMethod, batch: dict[str, torch.Tensor]) -> dict:
+    """What the notebook plots: TSAM's temporal (B,T) and channel (B,d) weights per modality
+    (computed on the projected features, as in the forward pass), CMIM's alpha/beta and S-LOSS's mu."""
+    was_training = method.training
+    method.eval()
+    out: dict = {}
+    f_a, f_v = method.net.encode(batch["clap"], batch["clip"], batch.get("visual_3d"))
+    if method.net.tsam_a is not None:
+        _, out["temporal_a"], out["spatial_a"] = method.net.tsam_a(f_a, return_weights=True)
+        _, out["temporal_v"], out["spatial_v"] = method.net.tsam_v(f_v, return_weights=True)
+    if method.net.cmim is not None:
+        out["alpha"] = method.net.cmim.alpha.detach().cpu().clone()
+        out["beta"] = method.net.cmim.beta.detach().cpu().clone()
+    if method.mu is not None:
+        out["mu"] = float(method.mu)
+    method.train(was_training)
+    return out
+
+
+# ------------------------------------------------------------------------------ paper comparison
+def paper_numbers(paper_csv: str | Path | None = None) -> pd.DataFrame:
+    """LINK's transcribed Tables I-II: from ``data/paper_results.csv`` once merged, else the part file."""
+    from avvp_lib.course import REPO_ROOT
+
+    candidates = [Path(paper_csv)] if paper_csv else [REPO_ROOT / "data" / "paper_results.csv",
+                                                      REPO_ROOT / "data" / "paper_results_parts" / "link.csv"]
+    for path in candidates:
+        if path.is_file():
+            frame = pd.read_csv(path)
+            frame = frame[frame["paper"].astype(str).str.startswith("LINK")]
+            if len(frame):
+                return frame.reset_index(drop=True)
+    raise FileNotFoundError(f"no LINK rows in {[str(p) for p in candidates]}")
+
+
+def ablation_comparison(results: pd.DataFrame, paper: pd.DataFrame, metrics=("segment/Type@AV", "event/Type@AV"),
+                        baseline: str = "baseline") -> pd.DataFrame:
+    """Per variant: our mean, std and change vs the baseline (over seeds) beside the paper's Table II.
+
+    The paper's T+S+P row is Table I's LINK row (Table II stops at pairs). ``agree`` is True when
+    both changes have the same sign; None where the paper reports no change (or for the baseline).
+    """
+    ours = results[results["method"] == METHOD_NAME]
+    table2 = paper[paper["table"].astype(str) == "II"].set_index(["setting", "metric"])["value"]
+    link_row = paper[(paper["table"].astype(str) == "I") & (paper["method"] == "LINK")].set_index("metric")["value"]
+    rows = []
+    for variant in ALL_VARIANTS:
+        sub = ours[ours["variant"] == variant]
+        if sub.empty:
+            continue
+        for metric in metrics:
+            base = ours[ours["variant"] == baseline][metric].mean()
+            paper_value = link_row.get(metric) if variant == "T+S+P" else table2.get((variant, metric))
+            paper_base = table2.get((baseline, metric))
+            d_ours = sub[metric].mean() - base
+            d_paper = None if paper_value is None or paper_base is None else paper_value - paper_base
+            rows.append({"variant": variant, "metric": metric, "seeds": sub["seed"].nunique(),
+                         "ours": sub[metric].mean(), "ours std": sub[metric].std(ddof=1) if len(sub) > 1 else 0.0,
+                         "ours Δ": d_ours, "paper": paper_value, "paper Δ": d_paper,
+                         "agree": None if d_paper is None or variant == baseline or abs(d_paper) < 1e-9
+                         else bool(d_ours * d_paper > 0)})
+    return pd.DataFrame(rows)
 
 
 if __name__ == "__main__":

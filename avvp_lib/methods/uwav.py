@@ -18,7 +18,8 @@ and appends one results row per run (``python -m avvp_lib.methods.uwav --profile
 from __future__ import annotations
 
 import argparse
-from dataclasses import asdict, dataclass, replace
+import inspect
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -31,7 +32,7 @@ from avvp_lib.losses.uwav import (class_balance_weights, class_balanced_bce, mix
 from avvp_lib.models.han import HAN, MMILOutput, attentive_mmil_pooling
 from avvp_lib.pseudo_labels import PseudoLabelBundle, generator_run_dir, pseudo_label_bundle
 from avvp_lib.results import append_rows, config_hash, make_row
-from avvp_lib.train import TrainConfig, evaluate_method, load_or_fit
+from avvp_lib.train import TrainConfig, evaluate_method, load_or_fit, resolve_device, seed_everything
 
 METHOD = "UWAV"
 
@@ -70,6 +71,17 @@ ABLATIONS: dict[str, UWAVConfig] = {
     "soft+mixup": UWAVConfig(labels="soft", reweight=False, mixup=True),
     "uwav": UWAVConfig(),
 }
+#: The released code's choices where it departs from the paper (not Table 4 rows; run in the quick sweep
+#: to show whether the difference matters): soft labels sigmoid((z - theta) / 2) and weights x C.
+CODE_VARIANTS: dict[str, UWAVConfig] = {
+    "soft+reweight (code scale)": UWAVConfig(reweight=True, mixup=False, reweight_scale="official"),
+    "uwav (official code)": UWAVConfig(temperature=2.0, reweight_scale="official"),
+}
+#: A diagnostic, not a paper row: Eq. (12) has no temperature, so how soft the labels are depends on the
+#: generator's logit scale. Sharper soft labels (temperature 0.25) separate "soft vs binary" from "too soft".
+DIAGNOSTIC_VARIANTS: dict[str, UWAVConfig] = {
+    "soft (temperature 0.25)": UWAVConfig(labels="soft", reweight=False, mixup=False, temperature=0.25),
+}
 ALPHAS = (0.1, 0.5, 1.0, 1.5, 1.7, 2.0)
 WS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
@@ -84,12 +96,12 @@ def sensitivity_configs() -> dict[str, UWAVConfig]:
 def train_config(profile: str, seed: int = 0, device: str = "auto") -> TrainConfig:
     """HAN recipe. ``full``: supplementary Sec. 8 (AdamW, batch 64, 80 epochs, 10 warm-up epochs to
     1e-4, cosine decay, gradient norm clipped at 1.0; weight decay 1e-4 from the official script;
-    the cosine ends at 0 instead of 5e-6). ``quick``: 12 epochs, batch 32, peak 5e-4 (CPU budget)."""
+    the cosine ends at 0 instead of 5e-6). ``quick``: 6 epochs, batch 32, peak 5e-4 (CPU budget)."""
     if profile == "full":
         return TrainConfig(epochs=80, batch_size=64, lr=1e-4, optimizer="adamw", weight_decay=1e-4,
                            scheduler="cosine", warmup_epochs=10, grad_clip=1.0, seed=seed, device=device)
     if profile == "quick":
-        return TrainConfig(epochs=12, batch_size=32, lr=5e-4, optimizer="adamw", weight_decay=1e-4,
+        return TrainConfig(epochs=6, batch_size=32, lr=5e-4, optimizer="adamw", weight_decay=1e-4,
                            scheduler="cosine", warmup_epochs=1, grad_clip=1.0, seed=seed, device=device)
     raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
 
@@ -169,7 +181,7 @@ def build_method(bundle: PseudoLabelBundle, config: UWAVConfig) -> UWAVMethod:
 
 
 def variant_config(variant: str) -> UWAVConfig:
-    table = ABLATIONS | sensitivity_configs()
+    table = ABLATIONS | CODE_VARIANTS | DIAGNOSTIC_VARIANTS | sensitivity_configs()
     if variant not in table:
         raise ValueError(f"unknown UWAV variant {variant!r}; expected one of {sorted(table)}")
     return table[variant]
@@ -180,8 +192,8 @@ def run_config(variant: str, config: UWAVConfig, profile: str, seed: int, root: 
     _, gen = generator_run_dir(root, profile, 0)
     tc = train_config(profile, seed, "cpu").to_dict()
     tc.pop("device")
-    return {"variant": variant, "uwav": config.to_dict(), "train": tc, "generator": config_hash(gen),
-            "han": HAN().config}
+    han = {k: p.default for k, p in inspect.signature(HAN.__init__).parameters.items() if k != "self"}
+    return {"variant": variant, "uwav": config.to_dict(), "train": tc, "generator": config_hash(gen), "han": han}
 
 
 def train_variant(root: str | Path, variant: str, profile: str = "quick", seed: int = 0, device: str = "auto",
@@ -192,15 +204,43 @@ def train_variant(root: str | Path, variant: str, profile: str = "quick", seed: 
     config = config or variant_config(variant)
     bundle = bundle or pseudo_label_bundle(root, "uwav", config.threshold_rule, profile, 0, device)
     data = data or {s: load_split(root, s) for s in ("train", "val", "test")}
-    if bundle.splits["train"].z_a.shape[0] != len(data["train"]):
-        raise ValueError(f"pseudo-labels cover {bundle.splits['train'].z_a.shape[0]} train videos; the split has "
-                         f"{len(data['train'])}")
+    if bundle.splits["train"].video_ids != data["train"].video_ids:
+        raise ValueError(f"the pseudo-labels are for {len(bundle.splits['train'].video_ids)} train videos that do not match "
+                         f"the {len(data['train'])} videos of the train split (another root or profile?)")
     rc = run_config(variant, config, profile, seed, root)
+    seed_everything(seed)  # HAN's initial weights depend on the seed only, not on what ran before
     method = build_method(bundle, config)
-    run_dir = RUNS_DIR / "uwav" / f"han-{profile}-{variant}-s{seed}-{config_hash(rc)}"
+    slug = "".join(ch if ch.isalnum() or ch in "+=.-" else "_" for ch in variant)
+    run_dir = RUNS_DIR / "uwav" / f"han-{profile}-{slug}-s{seed}-{config_hash(rc)}"
     result = load_or_fit(method, data["train"], data["val"], train_config(profile, seed, device), run_dir,
                          retrain=retrain, progress=progress, extra_train=training_targets(bundle, config))
     return method, result, evaluate_method(method, data["test"]), rc
+
+
+PAPER_PART = REPO_ROOT / "data" / "paper_results_parts" / "uwav.csv"
+
+
+def paper_numbers(table: str) -> "pandas.DataFrame":
+    """UWAV's reported numbers (real LLP) of one table, e.g. ``"Table 3"``: ``method, setting, metric, value``.
+
+    Read from ``data/paper_results.csv`` when the lead has merged them there, else from this paper's part file.
+    """
+    import pandas as pd
+
+    from avvp_lib.results import paper_results
+
+    names = {table, table.replace("Table ", "")}
+    try:
+        frame = paper_results()
+        frame = frame[(frame.paper == "UWAV") & frame.table.astype(str).isin(names)]
+    except (FileNotFoundError, ValueError):
+        frame = pd.DataFrame()
+    if frame.empty:
+        frame = pd.read_csv(PAPER_PART, dtype={"table": str})
+        frame = frame[frame.table.isin(names)]
+    if frame.empty:
+        raise KeyError(f"no UWAV numbers for {table!r} in data/paper_results.csv or {PAPER_PART.name}")
+    return frame[["method", "setting", "metric", "value"]].reset_index(drop=True)
 
 
 def default_root(profile: str) -> Path:
@@ -216,8 +256,8 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path |
                   include_sensitivity: bool | None = None, progress: bool = False) -> list[dict]:
     """Train every configuration for every seed; append one results row after each run.
 
-    Default variants: the five Table 4 rows, plus the alpha / W sensitivity sweeps when
-    ``profile == "full"``. Rows already in ``out_csv`` with the current ``config_hash`` are skipped
+    Default variants: the five Table 4 rows, :data:`CODE_VARIANTS` and :data:`DIAGNOSTIC_VARIANTS`,
+    plus the alpha / W sensitivity sweeps when ``profile == "full"``. Rows already in ``out_csv`` with the current ``config_hash`` are skipped
     unless ``force``; the pseudo-label generator (seed 0) is shared by all runs.
     """
     from avvp_lib.data.dataset import data_source_of
@@ -227,7 +267,8 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path |
     out_csv = Path(out_csv) if out_csv is not None else RESULTS_DIR / "06_uwav_ablations.csv"
     if include_sensitivity is None:
         include_sensitivity = profile == "full"
-    variants = list(variants or ABLATIONS) + (list(sensitivity_configs()) if include_sensitivity and not variants else [])
+    variants = list(variants or (list(ABLATIONS) + list(CODE_VARIANTS) + list(DIAGNOSTIC_VARIANTS)))
+    variants += list(sensitivity_configs()) if include_sensitivity else []
     source, _ = data_source_of(root)
     done = set()
     if out_csv.is_file() and not force:
@@ -248,7 +289,7 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path |
             _, result, metrics, rc = train_variant(root, variant, profile, seed, device, bundles[config.threshold_rule],
                                                    data, config, retrain=force, progress=progress)
             row = make_row(METHOD, variant, seed, source, profile, metrics, result.train_seconds, rc,
-                           device=str(train_config(profile, seed, device).device))
+                           device=str(resolve_device(device)))
             append_rows(out_csv, [row])
             rows.append(row)
             print(f"[uwav] {variant} seed {seed}: segment Type@AV {metrics['segment/Type@AV']:.2f} "
@@ -266,7 +307,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--force", action="store_true")
     parser.add_argument("--sensitivity", action="store_true", help="add the alpha / W sweeps (default in full)")
+    parser.add_argument("--pseudo-labels", action="store_true",
+                        help="also write Table 3 (pseudo-label accuracy) for each seed to results/05_uwav_pseudolabels.csv")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 avoids oversubscription on a shared machine)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.pseudo_labels:
+        from avvp_lib.pseudo_labels import run_pseudo_label_accuracy
+
+        run_pseudo_label_accuracy(args.profile, args.seeds, None, args.data_root, args.device)
     run_ablations(args.profile, args.seeds, args.out, args.data_root, args.variants, args.force, args.device,
                   True if args.sensitivity else None)
 

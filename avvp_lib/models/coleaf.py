@@ -35,6 +35,7 @@ __all__ = [
     "Reference",
     "CoLeaF",
     "ANCHOR_INTERFACE",
+    "class_to_segment_attention",
 ]
 
 ANCHOR_INTERFACE = ("encode", "hybrid_attention", "mmil_head")
@@ -220,3 +221,13 @@ class CoLeaF(nn.Module):
     def predict(self, audio: Tensor, visual_2d: Tensor, visual_3d: Tensor | None = None) -> MMILOutput:
         """Inference: the Anchor alone (the Reference is never run)."""
         return self.anchor(audio, visual_2d, visual_3d)
+
+
+def class_to_segment_attention(attention: Tensor, num_segments: int) -> Tensor:
+    """How much each class token attends to each segment: rows T..T+C, columns 0..T of a Reference
+    attention map (B, T+C, T+C) -> (B, C, T), renormalised over the T segments."""
+    if attention.dim() != 3 or attention.shape[1] <= num_segments or attention.shape[1] != attention.shape[2]:
+        raise ValueError(f"attention must be (B, T+C, T+C) with T={num_segments} and C > 0; "
+                         f"got {tuple(attention.shape)}")
+    block = attention[:, num_segments:, :num_segments]
+    return block / block.sum(-1, keepdim=True).clamp_min(1e-12)

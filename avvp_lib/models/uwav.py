@@ -18,7 +18,6 @@ The audio-visual pretraining objective (Eq. 9) is :func:`avvp_lib.losses.uwav.av
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 

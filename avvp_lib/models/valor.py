@@ -26,6 +26,7 @@ __all__ = [
     "segment_pseudo_labels",
     "calibrate_thresholds",
     "DEFAULT_THRESHOLD_GRID",
+    "segment_f1",
 ]
 
 #: candidate cosine thresholds searched per class by :func:`calibrate_thresholds`
@@ -86,3 +87,16 @@ def calibrate_thresholds(similarity: Tensor, ground_truth: Tensor, video_labels:
     fn = (~pred & gt[None]).sum(dim=(1, 2)).float()
     f1 = 2 * tp / (2 * tp + fp + fn).clamp_min(1.0)  # (G, C)
     return grid_t[f1.argmax(dim=0)]  # argmax returns the first (smallest) maximiser
+
+
+def segment_f1(pred: Tensor, ground_truth: Tensor) -> float:
+    """Micro F1 (percent) of binary segment labels over every (video, segment, class) entry.
+
+    A diagnostic of pseudo-label quality (not the per-video LLP metric of ``avvp_lib.metrics``).
+    """
+    if pred.shape != ground_truth.shape:
+        raise ValueError(f"pred {tuple(pred.shape)} and ground_truth {tuple(ground_truth.shape)} differ")
+    p, g = pred.bool(), ground_truth.bool()
+    tp = (p & g).sum().item()
+    denom = 2 * tp + (p & ~g).sum().item() + (~p & g).sum().item()
+    return 100.0 * 2 * tp / denom if denom else 100.0

@@ -1,0 +1,188 @@
+"""Statistics beyond the papers: a paired bootstrap over test videos and a seed-noise test.
+
+The papers report single runs. Two different sources of noise sit behind a difference between two
+methods, and this module measures each:
+
+* **Test-set sampling** - would the difference survive another draw of 1 200 test videos?
+  :func:`paired_bootstrap` resamples the test videos (the same resample for both methods: the
+  comparison is *paired*) and recomputes the metric from per-video scores
+  (:func:`avvp_lib.metrics.per_video_scores`).
+* **Training seeds** - is the difference larger than what re-training the same method with another
+  seed changes? :func:`seed_noise_test` runs Welch's t-test on the per-seed metric values.
+
+Why per-video scores are enough: every official metric is a mean over videos of a per-video score
+(``A``, ``V``, ``AV``, ``Ao``, ``Vo``, ``Event@AV``, ``Event@AVo``), and ``Type@AV = (AV + A + V) / 3``
+/ ``Type@AVo = (AV + Ao + Vo) / 3`` are means of three such video-averaged numbers. A resample is a
+count vector ``w`` (how often each video was drawn), so a resampled metric is ``w . s / N``; for the
+Type keys the three components are resampled with the same ``w`` and averaged afterwards, exactly as
+:func:`avvp_lib.metrics.evaluate` does. All ``B`` resamples and all metrics are one matrix product:
+``(B, N) counts @ (N, K) per-video differences``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from avvp_lib.metrics import METRIC_KEYS, per_video_scores
+
+__all__ = ["BootstrapResult", "bootstrap_counts", "paired_bootstrap", "paired_bootstrap_predictions",
+           "seed_noise_test", "seed_noise_table", "TYPE_PARTS"]
+
+#: the three video-averaged parts each Type metric averages (CoLeaF Sec. 4 / official ``avg_type``)
+TYPE_PARTS = {f"{lvl}/Type@AV": tuple(f"{lvl}/{p}" for p in ("AV", "A", "V")) for lvl in ("segment", "event")} | {
+    f"{lvl}/Type@AVo": tuple(f"{lvl}/{p}" for p in ("AV", "Ao", "Vo")) for lvl in ("segment", "event")}
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """One metric's method-minus-baseline difference (percentage points) on the test set.
+
+    ``diff``: the observed difference on all test videos; ``ci_low``/``ci_high``: percentile
+    interval of the resampled differences (``level``, default 95 %); ``share_le_0``: the share of
+    resamples whose difference is <= 0 (a one-sided bootstrap p-value for "method > baseline").
+    """
+
+    metric: str
+    diff: float
+    ci_low: float
+    ci_high: float
+    share_le_0: float
+    n_videos: int
+    n_boot: int
+    level: float
+
+
+def bootstrap_counts(n_videos: int, n_boot: int = 1000, seed: int = 0) -> np.ndarray:
+    """``(n_boot, n_videos)`` int32 counts: how often each video is drawn in each resample.
+
+    Built from one seeded ``(B, N)`` index matrix (``numpy.random.default_rng(seed)``) and a single
+    ``bincount`` - no Python loop over resamples. Each row sums to ``n_videos``.
+    """
+    if n_videos < 1 or n_boot < 1:
+        raise ValueError(f"need n_videos >= 1 and n_boot >= 1; got {n_videos}, {n_boot}")
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n_videos, size=(n_boot, n_videos))
+    flat = idx + n_videos * np.arange(n_boot)[:, None]
+    return np.bincount(flat.ravel(), minlength=n_boot * n_videos).reshape(n_boot, n_videos).astype(np.int32)
+
+
+def _as_scores(scores, keys) -> np.ndarray:
+    """``(K, N)`` float64 per-video scores; arrays with a leading seed axis ``(S, N)`` are seed-averaged."""
+    rows = []
+    for k in keys:
+        if k not in scores:
+            raise KeyError(f"per-video scores lack {k!r}; expected keys like {METRIC_KEYS[:3]}...")
+        a = np.asarray(scores[k], dtype=np.float64)
+        if a.ndim == 2:  # (seeds, videos): the seed-mean metric is the metric of the seed-mean scores
+            a = a.mean(axis=0)
+        if a.ndim != 1:
+            raise ValueError(f"per-video scores for {k!r} must be (N,) or (seeds, N); got shape {a.shape}")
+        rows.append(a)
+    n = {r.shape[0] for r in rows}
+    if len(n) != 1:
+        raise ValueError(f"per-video scores have different numbers of videos: {sorted(n)}")
+    return np.stack(rows)
+
+
+def paired_bootstrap(method_scores: dict, base_scores: dict, metrics=None, n_boot: int = 1000, seed: int = 0,
+                     level: float = 0.95) -> pd.DataFrame:
+    """Paired bootstrap over test videos of ``metric(method) - metric(baseline)`` for each metric.
+
+    Args:
+        method_scores, base_scores: ``{metric key: per-video scores}`` in percent, as returned by
+            :func:`avvp_lib.metrics.per_video_scores` for the *same* test videos in the same order.
+            A value may also be ``(S, N)`` (S seeds): it is averaged over seeds first, which gives
+            the bootstrap of the seed-mean difference (the mean over seeds of a metric equals the
+            metric of the seed-averaged per-video scores, since the metric is linear in them).
+        metrics: keys to report (default: all 18 of :data:`~avvp_lib.metrics.METRIC_KEYS`).
+        n_boot: resamples; seed: the generator's seed (same seed -> same numbers); level: CI level.
+
+    Returns:
+        One row per metric with the fields of :class:`BootstrapResult`.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    metrics = list(metrics or METRIC_KEYS)
+    base_keys = sorted({p for m in metrics for p in TYPE_PARTS.get(m, (m,))})
+    ms, bs = _as_scores(method_scores, base_keys), _as_scores(base_scores, base_keys)
+    if ms.shape != bs.shape:
+        raise ValueError(f"method and baseline scores cover different numbers of videos: {ms.shape[1]} vs "
+                         f"{bs.shape[1]} (pair them on the same test videos)")
+    diff = ms - bs  # (K, N)
+    n = diff.shape[1]
+    counts = bootstrap_counts(n, n_boot, seed)
+    boot = (counts @ diff.T) / n  # (B, K): every resample, every base metric
+    observed = diff.mean(axis=1)
+    col = {k: i for i, k in enumerate(base_keys)}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    rows = []
+    for m in metrics:
+        parts = [col[p] for p in TYPE_PARTS.get(m, (m,))]
+        b = boot[:, parts].mean(axis=1)  # Type: mean of the three resampled video-averaged parts
+        d = float(observed[parts].mean())
+        lo, hi = np.quantile(b, [lo_q, hi_q])
+        rows.append(BootstrapResult(m, d, float(lo), float(hi), float(np.mean(b <= 1e-9)), n, n_boot, level))
+    return pd.DataFrame([asdict(r) for r in rows])
+
+
+def paired_bootstrap_predictions(method_pred, base_pred, gt, metrics=None, n_boot: int = 1000, seed: int = 0,
+                                 level: float = 0.95) -> pd.DataFrame:
+    """:func:`paired_bootstrap` from binary predictions.
+
+    ``method_pred``, ``base_pred``: ``(pred_a, pred_v)`` pairs of ``(N, T, C)`` arrays, or lists of such
+    pairs (one per seed; per-video scores are then averaged over seeds); ``gt``: ``(gt_a, gt_v)``.
+    """
+    def scores(preds):
+        preds = [preds] if len(preds) == 2 and np.ndim(preds[0]) == 3 else list(preds)
+        per_seed = [per_video_scores(pa, pv, *gt) for pa, pv in preds]
+        return {k: np.stack([s[k] for s in per_seed]) for k in METRIC_KEYS}
+
+    return paired_bootstrap(scores(method_pred), scores(base_pred), metrics, n_boot, seed, level)
+
+
+def seed_noise_test(method_values, base_values, alpha: float = 0.05) -> dict:
+    """Is a seed-mean difference larger than seed noise? Welch's t-test over the per-seed values.
+
+    ``method_values``, ``base_values``: one metric value per training seed (at least 2 each).
+    Returns ``diff`` (difference of the seed means), ``t``, ``p`` (two-sided) and ``distinguishable``
+    (``p < alpha``). When both groups have zero variance the test is degenerate: ``p`` is 0 when the
+    means differ and 1 when they are equal.
+    """
+    from scipy import stats
+
+    a, b = np.asarray(method_values, dtype=np.float64), np.asarray(base_values, dtype=np.float64)
+    if a.size < 2 or b.size < 2:
+        raise ValueError(f"Welch's t-test needs >= 2 seeds per group; got {a.size} and {b.size}")
+    diff = float(a.mean() - b.mean())
+    if a.var(ddof=1) == 0 and b.var(ddof=1) == 0:
+        t, p = (math.inf if diff > 0 else -math.inf if diff < 0 else 0.0), (0.0 if diff != 0 else 1.0)
+    else:
+        res = stats.ttest_ind(a, b, equal_var=False)
+        t, p = float(res.statistic), float(res.pvalue)
+    return {"diff": diff, "t": t, "p": p, "distinguishable": bool(p < alpha), "n_method": int(a.size),
+            "n_base": int(b.size)}
+
+
+def seed_noise_table(frame: pd.DataFrame, baseline: str = "HAN", metrics=None, by: str = "method",
+                     alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`seed_noise_test` of every group in a results frame against ``baseline`` (rows: group x metric).
+
+    ``frame``: results rows (one per seed) of a single data source and profile; ``by``: the column
+    naming the groups (``method``, or a label column).
+    """
+    metrics = list(metrics or METRIC_KEYS)
+    if frame[["data", "profile"]].drop_duplicates().shape[0] > 1:
+        raise ValueError("seed_noise_table compares rows of one data source and profile; filter the frame first")
+    base = frame[frame[by] == baseline]
+    if base.empty:
+        raise KeyError(f"no rows with {by} == {baseline!r}; groups present: {sorted(frame[by].unique())}")
+    rows = []
+    for name, group in frame.groupby(by, sort=False):
+        if name == baseline:
+            continue
+        for m in metrics:
+            rows.append({by: name, "metric": m, **seed_noise_test(group[m], base[m], alpha)})
+    return pd.DataFrame(rows)

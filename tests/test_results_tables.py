@@ -1,0 +1,118 @@
+"""Main tables, paper blocks, prediction files and the no-training regeneration (issue 6)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avvp_lib import results, sweeps
+from avvp_lib.metrics import METRIC_KEYS, evaluate
+
+
+def fake_rows(method, values, variant="main", data="synthetic", profile="quick"):
+    return [results.make_row(method, variant, seed, data, profile, {k: v for k in METRIC_KEYS}, 10.0, {"m": method})
+            for seed, v in enumerate(values)]
+
+
+def test_main_table_mean_std_bold_and_source():
+    frame = pd.DataFrame(fake_rows("HAN", [50, 51, 52]) + fake_rows("CoLeaF", [60, 60, 60]))
+    table = results.main_table(frame, "coleaf6")
+    assert list(table.index) == ["HAN", "CoLeaF"]
+    assert table.loc["HAN", ("segment", "Ao")] == "51.0 ± 1.0"
+    assert table.loc["CoLeaF", ("event", "Event@AVo")] == "**60.0 ± 0.0**"  # best mean in bold
+    assert table.loc["HAN", ("", "source")] == "ours: synthetic, quick, 3 seeds"
+    assert [c for c in table.columns.get_level_values(1) if c != "source"][:9] == list(results.TABLE6_COLUMNS)
+    t1 = results.main_table(frame, "table1")
+    assert sorted(set(t1.columns.get_level_values(1)) - {"source"}) == sorted(results.TABLE1_COLUMNS)
+    with pytest.raises(ValueError, match="layout"):
+        results.main_table(frame, "table9")
+
+
+def test_bold_is_per_data_source():
+    frame = pd.DataFrame(fake_rows("HAN", [50, 50]) + fake_rows("HAN", [70, 70], profile="full"))
+    table = results.main_table(frame, "table1")
+    assert not table.map(lambda c: "**" in str(c)).any().any()  # one row per source: nothing to compare
+
+
+def test_paper_blocks_come_from_the_paper_files():
+    paper = results.paper_results_all()
+    assert {"paper_key", "table_key"} <= set(paper.columns)
+    block = results.paper_table("coleaf6", paper)
+    han = block.loc[[i for i in block.index if i.startswith("HAN (")][0]]
+    ref = paper[(paper.paper_key == "CoLeaF") & (paper.table_key == "6") & (paper.method == "HAN")
+                & (paper.metric == "segment/Ao")].value.iloc[0]
+    assert han[("segment", "Ao")] == f"{ref:.1f}"
+    assert han[("", "source")].startswith("paper: CoLeaF Table 6")
+
+
+def test_markdown_table():
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x|y", None]}, index=pd.Index(["r1", "r2"], name="row"))
+    md = results.to_markdown(frame)
+    assert md.splitlines()[:3] == ["| row | a | b |", "|---|---|---|", "| r1 | 1 | x\\|y |"]
+
+
+def test_predictions_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    arrays = [(rng.random((7, 10, 25)) < 0.3).astype(np.int64) for _ in range(4)]
+    path = sweeps.save_predictions(tmp_path / "p.npz", *arrays, [f"v{i}" for i in range(7)], {"method": "HAN"})
+    back = sweeps.load_predictions(path)
+    for key, a in zip(("pred_a", "pred_v", "gt_a", "gt_v"), arrays):
+        assert np.array_equal(back[key], a)
+    assert back["filenames"] == [f"v{i}" for i in range(7)] and back["meta"] == {"method": "HAN"}
+    assert path.stat().st_size < 10_000
+    assert sweeps.prediction_path("HAN", "main", "quick", 2, tmp_path).name == "han_main_quick_seed2.npz"
+
+
+def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
+    """Two methods x 3 seeds of fake predictions -> rows, compute, tables and figures, no training."""
+    res, fig = tmp_path / "results", tmp_path / "figures"
+    pred_dir = res / "predictions"
+    rng = np.random.default_rng(1)
+    gt_a, gt_v = ((rng.random((30, 10, 25)) < 0.2).astype(np.int64) for _ in range(2))
+    rows, compute = [], []
+    for method, noise in (("HAN", 0.3), ("CoLeaF", 0.05)):
+        for seed in range(3):
+            flip = lambda g: np.where(rng.random(g.shape) < noise, 1 - g, g)  # noqa: E731
+            pa, pv = flip(gt_a), flip(gt_v)
+            row = results.make_row(method, "main", seed, "synthetic", "quick", evaluate(pa, pv, gt_a, gt_v), 5.0,
+                                   {"m": method})
+            rows.append(row)
+            meta = {k: row[k] for k in ("method", "variant", "seed", "data", "profile", "config_hash", "code_version")}
+            sweeps.save_predictions(sweeps.prediction_path(method, "main", "quick", seed, pred_dir), pa, pv, gt_a,
+                                    gt_v, [f"v{i}" for i in range(30)], meta)
+            compute.append({"method": method, "variant": "main", "seed": seed, "data": "synthetic", "profile": "quick",
+                            "params": 1000, "epochs": 2, "train_seconds": 5.0, "train_seconds_per_epoch": 2.5,
+                            "inference_seconds": 0.1, "test_videos": 30, "device": "cpu"})
+    results.append_rows(res / "09_main.csv", rows)
+    pd.DataFrame(compute).to_csv(res / "09_compute.csv", index=False)
+    made = results.regenerate(res, None, fig, n_boot=200, verbose=False)
+    tag = "synthetic_quick"
+    for name in (f"main_coleaf6_{tag}", f"main_table1_{tag}", "paper_coleaf6", "paper_table1", f"compute_{tag}",
+                 f"significance_{tag}", f"per_class_f1_{tag}", "stale", f"09_main_{tag}"):
+        assert name in made and (res / "tables" / f"{name}.md").is_file() and (res / "tables" / f"{name}.csv").is_file()
+    assert "**" in made[f"main_coleaf6_{tag}"].loc["CoLeaF", ("segment", "A")]  # the less noisy one wins
+    sig = made[f"significance_{tag}"].set_index("metric")
+    assert (sig["diff vs HAN"] > 0).all() and (sig["95% CI low"] > 0).all()
+    assert sig["verdict"].str.startswith("beyond").all()
+    comp = made[f"compute_{tag}"]
+    assert sum(s.startswith("paper: UWAV Table A5") for s in comp["source"]) == 2 and comp.shape[0] == 4
+    for name in ("09_main_bars", "09_old_vs_new", "09_per_class_f1", "09_significance"):
+        assert (fig / f"{name}.png").is_file()
+
+
+def test_metric_disagreements_by_hand():
+    # CoLeaF's own example (Table 6, segment level): HAN A 60.1 / Ao 33.1, MA A 60.3 / Ao 43.5
+    t = pd.DataFrame({"name": ["HAN", "MA", "Z"], "A": [60.1, 60.3, 70.0], "Ao": [33.1, 43.5, 30.0]})
+    pairs = results.metric_disagreements(t, "A", "Ao", tol=1.0)
+    assert len(pairs) == 3 and pairs["Ao x - y"].abs().is_monotonic_decreasing
+    ma_han = pairs[(pairs.x == "MA") & (pairs.y == "HAN")].iloc[0]  # oriented: MA is better on Ao
+    assert ma_han["A x - y"] == 0.2 and ma_han["Ao x - y"] == 10.4 and not ma_han.flip
+    flips = pairs[pairs.flip]  # Z is best on A but worst on Ao: it flips against both
+    assert sorted(map(tuple, flips[["x", "y"]].values)) == [("HAN", "Z"), ("MA", "Z")]
+
+
+def test_main_table_labels_stale_rows():
+    frame = results.flag_stale(pd.DataFrame(fake_rows("HAN", [50, 51])))
+    frame.loc[0, "code_version"] = "000000000000"
+    frame = results.flag_stale(frame)
+    assert results.main_table(frame).loc["HAN", ("", "source")] == "ours: synthetic, quick, 2 seeds, 1 stale"

@@ -1,0 +1,52 @@
+"""The main-results sweep on a tiny root: row + compute row + predictions per run, skip on rerun."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from avvp_lib import results, sweeps
+from avvp_lib.metrics import METRIC_KEYS, evaluate
+from avvp_lib.train import TrainConfig
+
+
+def test_han_main_sweep(tiny_root, tmp_path, monkeypatch, capsys):
+    from avvp_lib.methods import mmil
+
+    monkeypatch.setattr(mmil, "train_config",
+                        lambda profile="quick", seed=0, device="auto": TrainConfig(epochs=1, batch_size=16, seed=seed,
+                                                                                   device=device))
+    out = dict(out_csv=tmp_path / "main.csv", compute_csv=tmp_path / "compute.csv",
+               predictions_dir=tmp_path / "pred", runs_dir=tmp_path / "runs")
+    skipped = sweeps.run_main("quick", [0], ["han"], tiny_root, "cpu", **out)
+    assert skipped == []
+    rows = results.read_results(out["out_csv"])
+    assert rows[["method", "variant", "seed", "data", "profile"]].values.tolist() == [["HAN", "main", 0, "synthetic", "quick"]]
+    compute = pd.read_csv(out["compute_csv"])
+    assert compute.loc[0, "epochs"] == 1 and compute.loc[0, "params"] > 1e6 and compute.loc[0, "inference_seconds"] > 0
+    pred = sweeps.load_predictions(sweeps.prediction_path("HAN", "main", "quick", 0, out["predictions_dir"]))
+    again = evaluate(pred["pred_a"], pred["pred_v"], pred["gt_a"], pred["gt_v"])
+    for k in METRIC_KEYS:
+        assert again[k] == pytest.approx(rows.loc[0, k], abs=1e-4)  # the CSV keeps 4 decimals
+    assert pred["meta"]["config_hash"] == rows.loc[0, "config_hash"]
+    index = sweeps.saved_predictions(folder=out["predictions_dir"])
+    assert index[["method", "seed"]].values.tolist() == [["HAN", 0]]
+    capsys.readouterr()
+    sweeps.run_main("quick", [0], ["han"], tiny_root, "cpu", **out)  # present with the same hash: skipped
+    assert "row present" in capsys.readouterr().out
+
+
+def test_missing_module_is_skipped_with_a_message(tiny_root, tmp_path, monkeypatch, capsys):
+    def absent(ctx, seed):
+        raise sweeps.Unavailable("avvp_lib.methods.nothing has no public train_variant")
+
+    monkeypatch.setitem(sweeps.PLANS, "coleaf", absent)
+    skipped = sweeps.run_main("quick", [0, 1], ["coleaf"], tiny_root, "cpu", out_csv=tmp_path / "m.csv",
+                              compute_csv=tmp_path / "c.csv", predictions_dir=tmp_path / "p")
+    assert skipped == ["coleaf"] and "skip coleaf" in capsys.readouterr().out
+    with pytest.raises(KeyError, match="unknown method"):
+        sweeps.run_main("quick", [0], ["nope"], tiny_root, "cpu", out_csv=tmp_path / "m.csv")
+
+
+def test_cli_rejects_unknown_methods():
+    with pytest.raises(SystemExit):
+        sweeps.main(["--only", "han,foo"])
