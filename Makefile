@@ -29,7 +29,7 @@ test: data  ## unit tests + nbval over the committed notebooks
 	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
 
 sweeps: data  ## ablation tables: every configuration x seeds -> results/*.csv
-	$(PY) -m avvp_lib.sweeps --profile $(PROFILE)
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations
 
 bench: data  ## speed benchmarks -> benchmarks/results
 	$(PY) -m benchmarks.run --profile $(PROFILE)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,13 +50,18 @@ def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int
     from avvp_lib.train import resolve_device
 
     check_parameters(profile, data_root, seed, device)
+    resolved = resolve_device(device)
+    if resolved.type == "cpu":
+        # One fixed thread count makes CPU numbers identical on every machine (reduction order can
+        # depend on it) and avoids oversubscription on small shared machines; AVVP_NUM_THREADS overrides.
+        torch.set_num_threads(int(os.environ.get("AVVP_NUM_THREADS", "1")))
     if data_root is None:
         data_root = REPO_ROOT / "data" / "synthetic" / profile
         ensure(data_root, profile=profile, seed=0, progress=False)
     data_root = Path(data_root)
     source, _ = data_source_of(data_root)
     FIGURE_DIR.mkdir(exist_ok=True)
-    return {"data_root": data_root, "device": resolve_device(device), "data_source": source,
+    return {"data_root": data_root, "device": resolved, "data_source": source,
             "profile": profile, "seed": seed}
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,24 @@ THRESHOLD_RULES = ("val_best_f1", "val_best_f1_agnostic", "fixed")
 #: (``--pos_weight`` default), and with 1 the generators barely leave "all negative" in a short run.
 PRESENT_WEIGHT = 5.0
 TABLE3_METRICS = ("segment/A", "segment/V", "segment/AV", "segment/Type@AV", "segment/Event@AV")
+
+
+#: CPU threads used to train and run the generators (and UWAV's HAN runs). Multi-threaded CPU kernels sum in an
+#: order that depends on the thread count, so a generator trained on 2 cores differs in the last digits from one
+#: trained on 1 core, and after training so do thresholds and F-scores. One thread: same seed, same numbers on any CPU.
+CPU_THREADS = 1
+
+
+@contextmanager
+def cpu_threads(n: int | None = CPU_THREADS):
+    """Run torch's CPU kernels with ``n`` threads inside the block (``None``: leave as is), then restore."""
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 # --------------------------------------------------------------------------- configs
@@ -173,8 +192,9 @@ def load_or_pretrain_generator(root: str | Path, profile: str = "quick", seed: i
             return generator.to(resolve_device(device)).eval(), state["info"]
     train, val = load_unav_split(root, "train"), load_unav_split(root, "validation")
     prompts = load_unav_prompts(root)
-    info = pretrain_generator(generator, train, val, prompts, pretrain_config(profile, seed, device),
-                              present_weight, progress)
+    with cpu_threads():
+        info = pretrain_generator(generator, train, val, prompts, pretrain_config(profile, seed, device),
+                                  present_weight, progress)
     save_atomic({"model": generator.state_dict(), "config": config, "info": info}, done)
     return generator.eval(), info
 
@@ -197,11 +217,13 @@ def generator_logits(generator: PseudoLabelGenerator, clip: torch.Tensor, clap: 
     was = generator.training
     generator.eval()
     parts_a, parts_v = [], []
-    for lo in range(0, clip.shape[0], batch_size):
-        z_a, z_v = generator(clip[lo:lo + batch_size].to(device).float(), clap[lo:lo + batch_size].to(device).float(),
-                             clip_text.to(device).float(), clap_text.to(device).float())
-        parts_a.append(z_a.cpu())
-        parts_v.append(z_v.cpu())
+    with cpu_threads():
+        for lo in range(0, clip.shape[0], batch_size):
+            z_a, z_v = generator(clip[lo:lo + batch_size].to(device).float(),
+                                 clap[lo:lo + batch_size].to(device).float(),
+                                 clip_text.to(device).float(), clap_text.to(device).float())
+            parts_a.append(z_a.cpu())
+            parts_v.append(z_v.cpu())
     generator.train(was)
     return torch.cat(parts_a), torch.cat(parts_v)
 

@@ -205,14 +205,15 @@ def _order(frame: pd.DataFrame, column: str = "method") -> pd.DataFrame:
 
 
 def main_table(frame: pd.DataFrame, layout: str = "coleaf6", by=("method",), digits: int = 1,
-               bold: bool = True) -> pd.DataFrame:
+               bold: bool = True, show_stale: bool = True) -> pd.DataFrame:
     """A paper-format table of our runs: ``mean ± std`` over seeds, the best mean of each column in bold.
 
     ``layout``: ``"coleaf6"`` (CoLeaF Table 6: A, Ao, V, Vo, AV, Type@, Type@o, Event@, Event@o) or
     ``"table1"`` (UWAV Table 1 / LINK Table I: A, V, AV, Type@, Event@), each at segment and event
     level (two-level columns). Rows: one per ``by`` group and data source/profile; the ``source``
     column labels every row's data (``ours: <data>, <profile>, n seeds``). Bold (``**x**``) marks the
-    best mean per column among rows of the same data source and profile.
+    best mean per column among rows of the same data source and profile. With ``show_stale`` and a
+    ``stale`` column (:func:`flag_stale`), the source also says how many of a row's runs are stale.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout={layout!r}; expected one of {sorted(LAYOUTS)}")
@@ -221,7 +222,7 @@ def main_table(frame: pd.DataFrame, layout: str = "coleaf6", by=("method",), dig
     out = pd.DataFrame(index=pd.Index([" / ".join(str(r[b]) for b in by) for _, r in summary.iterrows()],
                                       name=" / ".join(by)))
     stale = (frame.groupby(list(by) + ["data", "profile"], sort=False)["stale"].sum()
-             if "stale" in frame.columns else None)
+             if show_stale and "stale" in frame.columns else None)
     labels = []
     for r in summary.itertuples():
         label = f"ours: {r.data}, {r.profile}, {int(r.seeds)} seed{'s' if r.seeds != 1 else ''}"
@@ -278,13 +279,14 @@ def paper_table(layout: str = "coleaf6", paper: pd.DataFrame | None = None, digi
 
 
 def compute_table(compute: pd.DataFrame, paper: pd.DataFrame | None = None, digits: int = 2) -> pd.DataFrame:
-    """Parameters, training seconds per epoch and test-split inference seconds (mean over seeds), with
+    """Parameters, training seconds per epoch and test-split inference seconds (median over seeds: robust to
+    a run that shared the machine with other jobs), with
     UWAV Table A5's reported numbers (RTX 3090, real LLP) as separately labelled rows."""
     group = ["method", "variant", "data", "profile", "device"]
     ours = compute.groupby(group, sort=False).agg(params=("params", "first"), seeds=("seed", "nunique"),
                                                   epochs=("epochs", "first"),
-                                                  train_seconds_per_epoch=("train_seconds_per_epoch", "mean"),
-                                                  inference_seconds=("inference_seconds", "mean"),
+                                                  train_seconds_per_epoch=("train_seconds_per_epoch", "median"),
+                                                  inference_seconds=("inference_seconds", "median"),
                                                   test_videos=("test_videos", "first")).reset_index()
     ours = _order(ours)
     rows = [{"method": r.method, "source": f"ours: {r.data}, {r.profile}, {r.device}, "

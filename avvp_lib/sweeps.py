@@ -336,7 +336,7 @@ def run_main(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, data_root=No
 
 
 def run_all_ablations(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, device: str = "auto",
-                      force: bool = False) -> list[str]:
+                      force: bool = False, data_root=None) -> list[str]:
     """Call each method module's ``run_ablations(profile, seeds, out_csv)`` where it exists."""
     skipped, seen = [], set()
     for name in only:
@@ -351,7 +351,8 @@ def run_all_ablations(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, dev
             skipped.append(name)
             continue
         print(f"[sweeps] ablations of {module_name} -> results/{csv_name}", flush=True)
-        module.run_ablations(profile, list(seeds), course.RESULTS_DIR / csv_name, force=force, device=device)
+        module.run_ablations(profile, list(seeds), course.RESULTS_DIR / csv_name, data_root=data_root, force=force,
+                             device=device)
     return skipped
 
 
@@ -380,7 +381,7 @@ def main(argv: list[str] | None = None) -> None:
     skipped = [] if args.no_main else run_main(args.profile, args.seeds, only, args.data_root, args.device,
                                                args.force or args.retrain, retrain=args.retrain)
     if args.ablations:
-        skipped += run_all_ablations(args.profile, args.seeds, only, args.device, args.retrain)
+        skipped += run_all_ablations(args.profile, args.seeds, only, args.device, args.retrain, args.data_root)
     if skipped:
         print(f"[sweeps] skipped (module not available): {sorted(set(skipped))}", file=sys.stderr)
 

@@ -327,3 +327,9 @@ def test_diagnostic_variants_split_t_into_its_modules():
     assert tsam_only.net.tsam_a is not None and tsam_only.net.cmim is None
     assert cmim_only.net.cmim is not None and cmim_only.net.tsam_a is None
     assert set(DIAGNOSTIC_VARIANTS).isdisjoint(ABLATIONS)
+
+
+def test_spec_overrides_reach_spec_and_net():
+    spec = spec_for("S", "quick", segment_reduction="mean", placement="after_han")
+    assert spec.segment_reduction == "mean" and spec.net.placement == "after_han" and spec.s_loss
+    assert spec_for("baseline", "full").net.num_layers == 4  # VALOR++'s size

@@ -27,9 +27,10 @@ from avvp_lib.models.valor import calibrate_thresholds, segment_pseudo_labels, z
 from avvp_lib.results import append_rows, config_hash, make_row, read_results
 from avvp_lib.train import TrainConfig, evaluate_method, fit, resolve_device
 
-__all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
-           "build_method", "load_link_data", "run_variant", "run_ablations", "METHOD_NAME", "THRESHOLD_KEYS",
-           "TABLE_METRICS", "run_key", "inspect_modules", "paper_numbers", "ablation_comparison"]
+__all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "METHOD_NAME", "THRESHOLD_KEYS",
+           "TABLE_METRICS", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
+           "build_method", "load_link_data", "run_key", "run_variant", "run_ablations", "inspect_modules",
+           "paper_numbers", "ablation_comparison"]
 
 METHOD_NAME = "LINK"
 #: the ten metrics LINK's Tables I-II report
@@ -79,16 +80,24 @@ class LinkSpec:
                 "mu_init": self.mu_init, "mu_trainable": self.mu_trainable}
 
 
+_SPEC_FIELDS = ("segment_reduction", "mu_init", "mu_trainable")
+
+
 def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
-    """The :class:`LinkSpec` of a Table II row (``variant`` in :data:`ABLATIONS`) at a profile's size."""
+    """The :class:`LinkSpec` of a variant (a key of :data:`ALL_VARIANTS`) at a profile's size.
+
+    ``overrides`` set :class:`LinkSpec` fields (e.g. ``segment_reduction="mean"``, VALOR's code) or
+    :class:`~avvp_lib.models.link.LinkNetConfig` fields (e.g. ``placement="after_han"``).
+    """
     if variant not in ALL_VARIANTS:
         raise ValueError(f"unknown LINK variant {variant!r}; expected one of {list(ALL_VARIANTS)}")
     if profile not in MODEL_SIZES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {list(MODEL_SIZES)}")
     switches = dict(ALL_VARIANTS[variant])
     s_loss = switches.pop("s_loss", False)
+    spec_overrides = {k: overrides.pop(k) for k in _SPEC_FIELDS if k in overrides}
     net = LinkNetConfig(**{**MODEL_SIZES[profile], **switches, **overrides})
-    return LinkSpec(net=net, s_loss=s_loss)
+    return LinkSpec(net=net, s_loss=s_loss, **spec_overrides)
 
 
 def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:

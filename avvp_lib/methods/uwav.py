@@ -30,7 +30,7 @@ from avvp_lib.data.dataset import load_split
 from avvp_lib.losses.uwav import (class_balance_weights, class_balanced_bce, mixup_bce, mixup_segments,
                                   pseudo_label_bce, sample_mixup, uwav_total_loss, video_bce)
 from avvp_lib.models.han import HAN, MMILOutput, attentive_mmil_pooling
-from avvp_lib.pseudo_labels import PseudoLabelBundle, generator_run_dir, pseudo_label_bundle
+from avvp_lib.pseudo_labels import PseudoLabelBundle, cpu_threads, generator_run_dir, pseudo_label_bundle
 from avvp_lib.results import append_rows, config_hash, make_row
 from avvp_lib.train import TrainConfig, evaluate_method, load_or_fit, resolve_device, seed_everything
 
@@ -81,6 +81,7 @@ CODE_VARIANTS: dict[str, UWAVConfig] = {
 #: generator's logit scale. Sharper soft labels (temperature 0.25) separate "soft vs binary" from "too soft".
 DIAGNOSTIC_VARIANTS: dict[str, UWAVConfig] = {
     "soft (temperature 0.25)": UWAVConfig(labels="soft", reweight=False, mixup=False, temperature=0.25),
+    "uwav (temperature 0.25)": UWAVConfig(temperature=0.25),
 }
 ALPHAS = (0.1, 0.5, 1.0, 1.5, 1.7, 2.0)
 WS = (0.1, 0.25, 0.5, 1.0, 2.0)
@@ -212,9 +213,11 @@ def train_variant(root: str | Path, variant: str, profile: str = "quick", seed: 
     method = build_method(bundle, config)
     slug = "".join(ch if ch.isalnum() or ch in "+=.-" else "_" for ch in variant)
     run_dir = RUNS_DIR / "uwav" / f"han-{profile}-{slug}-s{seed}-{config_hash(rc)}"
-    result = load_or_fit(method, data["train"], data["val"], train_config(profile, seed, device), run_dir,
-                         retrain=retrain, progress=progress, extra_train=training_targets(bundle, config))
-    return method, result, evaluate_method(method, data["test"]), rc
+    with cpu_threads():  # same seed, same numbers on any CPU (see pseudo_labels.CPU_THREADS)
+        result = load_or_fit(method, data["train"], data["val"], train_config(profile, seed, device), run_dir,
+                             retrain=retrain, progress=progress, extra_train=training_targets(bundle, config))
+        test_metrics = evaluate_method(method, data["test"])
+    return method, result, test_metrics, rc
 
 
 PAPER_PART = REPO_ROOT / "data" / "paper_results_parts" / "uwav.csv"

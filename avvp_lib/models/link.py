@@ -24,7 +24,6 @@ from dataclasses import asdict, dataclass
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from avvp_lib.models.han import HybridAttentionLayer, MMILOutput, attentive_mmil_pooling
