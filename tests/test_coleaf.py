@@ -407,6 +407,10 @@ def test_run_ablations_appends_rows_skips_done_and_is_deterministic(tmp_path, mo
     again = run_ablations("quick", seeds=(0, 1), out_csv=out, variants=["full", "han"], splits=splits,
                           device="cpu", verbose=False)
     assert again.set_index(["variant", "seed"])["timestamp"].to_dict() == stamps  # nothing retrained
+    refreshed = run_ablations("quick", seeds=(0,), out_csv=out, variants=["han"], splits=splits, device="cpu",
+                              verbose=False, refresh=True)  # reloads the checkpoint: same numbers, new row
+    assert refreshed.set_index(["variant", "seed"]).loc[("han", 0), "segment/AV"] == \
+        frame.set_index(["variant", "seed"]).loc[("han", 0), "segment/AV"]
     forced = run_ablations("quick", seeds=(0,), out_csv=out, variants=["full"], splits=splits, device="cpu",
                            verbose=False, force=True)
     old = frame.set_index(["variant", "seed"]).loc[("full", 0)]
@@ -453,6 +457,11 @@ def test_component_effects_paired_by_seed_against_paper():
     assert row[("segment/Ao", "ours")] == "+3.5 ± 0.7" and row[("segment/Ao", "paper")] == 2.0
     assert row[("segment/Ao", "agree")] == "yes" and row[("seeds", "")] == 2
     assert eff.loc["L_SelfMo (Table 3)", ("segment/Ao", "ours")] == "-"  # variant missing: no number
+    # a mean difference smaller than its seed-to-seed std claims no direction
+    noisy = results.assign(**{"segment/Ao": [50.0, 46.0, 48.0, 47.0]})  # diffs 3, -2: mean 0.5, std 3.5
+    row = coleaf_method.component_effects(noisy, metrics).set_index(("component", "")).iloc[0]
+    assert row[("segment/Ao", "ours")] == "+0.5 ± 3.5" and row[("segment/Ao", "agree")] == "noise"
+    assert coleaf_method._agreement(-1.0, 0.5, 2.0) == "no" and coleaf_method._agreement(1.0, 0.5, float("nan")) == "-"
     table = coleaf_method.compare_with_paper(results, "Table 2", metrics).set_index(("variant", ""))
     assert table.loc["full", ("segment/Ao", "paper")] == 49.3
     assert table.loc["full", ("segment/Ao", "ours")] == "51.0 ± 1.4"  # mean 51, std sqrt(2) = 1.414

@@ -255,12 +255,14 @@ def train_variant(variant: str, seed: int, train, val, profile: str = "quick", d
 
 def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path = DEFAULT_RESULTS,
                   data_root: str | Path | None = None, variants=None, force: bool = False,
-                  device: str = "auto", verbose: bool = True, splits: dict | None = None) -> pd.DataFrame:
+                  device: str = "auto", verbose: bool = True, splits: dict | None = None,
+                  refresh: bool = False) -> pd.DataFrame:
     """Train every ablation row for every seed; evaluate on test; upsert one results row after each run.
 
     Runs whose row is already in ``out_csv`` with the current ``config_hash`` are skipped unless
-    ``force``; an interrupted sweep therefore loses nothing that finished. ``splits`` (a dict of
-    ``train``/``val``/``test`` AVVPData) bypasses loading ``data_root``.
+    ``force`` (retrain from scratch) or ``refresh`` (reload the finished checkpoints from ``runs/``, no
+    training, and rewrite the rows with the current code version); an interrupted sweep loses nothing
+    that finished. ``splits`` (a dict of ``train``/``val``/``test`` AVVPData) bypasses loading ``data_root``.
     """
     from avvp_lib.results import append_rows, config_hash, make_row, read_results
     from avvp_lib.train import evaluate_method, resolve_device
@@ -281,7 +283,7 @@ def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path =
         for variant in variants:
             config = train_config(profile, seed, device)
             provenance = run_config(variant, config, profile)
-            if not force and _has_row(out_csv, variant, seed, source, profile, config_hash(provenance)):
+            if not (force or refresh) and _has_row(out_csv, variant, seed, source, profile, config_hash(provenance)):
                 continue
             t0 = time.perf_counter()
             method, result, _ = train_variant(variant, seed, splits["train"], splits["val"], profile, device,
@@ -374,9 +376,19 @@ def compare_with_paper(results: pd.DataFrame, table: str, metrics=ABLATION_METRI
     return _two_level(pd.DataFrame(rows))
 
 
+def _agreement(mean: float, std: float, paper: float) -> str:
+    """``yes``/``no``: our mean difference has / has not the paper's sign; ``noise`` when it is smaller than
+    its own seed-to-seed std (no direction can be claimed); ``-`` without a paper number."""
+    if paper != paper:  # NaN
+        return "-"
+    if abs(mean) < std or mean == 0:
+        return "noise"
+    return "yes" if mean * paper > 0 else "no"
+
+
 def component_effects(results: pd.DataFrame, metrics=ABLATION_METRICS, digits: int = 1) -> pd.DataFrame:
     """Paired (same seed) differences ``with - without`` for each component of :data:`EFFECTS`, as
-    ``mean ± std`` next to the paper's difference and whether the signs agree."""
+    ``mean ± std`` next to the paper's difference and whether the directions agree (:func:`_agreement`)."""
     paper = paper_numbers()
     rows = []
     for label, with_v, without_v in EFFECTS:
@@ -397,8 +409,7 @@ def component_effects(results: pd.DataFrame, metrics=ABLATION_METRICS, digits: i
             sd = diff.std(ddof=1) if len(diff) > 1 else 0.0
             row[(metric, "ours")] = f"{mu:+.{digits}f} ± {sd:.{digits}f}" if len(diff) else "-"
             row[(metric, "paper")] = round(paper_diff, digits)
-            row[(metric, "agree")] = ("yes" if mu * paper_diff > 0 else "no") if len(diff) and paper_diff == paper_diff \
-                else "-"
+            row[(metric, "agree")] = _agreement(mu, sd, paper_diff) if len(diff) else "-"
         rows.append(row)
     return _two_level(pd.DataFrame(rows))
 
@@ -412,6 +423,8 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=str(DEFAULT_RESULTS))
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--force", action="store_true")
+    parser.add_argument("--force", action="store_true", help="retrain every run from scratch")
+    parser.add_argument("--refresh", action="store_true", help="re-evaluate finished runs, rewrite their rows")
     args = parser.parse_args()
-    run_ablations(args.profile, args.seeds, args.out, args.data_root, args.variants, args.force, args.device)
+    run_ablations(args.profile, args.seeds, args.out, args.data_root, args.variants, args.force, args.device,
+                  refresh=args.refresh)
