@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps bench results clean-runs
+.PHONY: setup data course notebooks test unit nbval sweeps sensitivity bench results clean-runs
 
 setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
 	@bash scripts/setup_env.sh
@@ -31,11 +31,15 @@ test: data  ## unit tests + nbval over the committed notebooks
 sweeps: data  ## ablation tables: every configuration x seeds -> results/*.csv
 	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations
 
+sensitivity: data  ## UWAV alpha / W sensitivity (supplementary Fig. A4-A5) -> results/06_uwav_sensitivity.csv
+	$(PY) -m avvp_lib.methods.uwav --profile $(PROFILE) --seeds 0 1 2 --threads 1 --out results/06_uwav_sensitivity.csv \
+	    --variants alpha=0.1 alpha=0.5 alpha=1.0 alpha=1.5 alpha=1.7 alpha=2.0 W=0.1 W=0.25 W=0.5 W=1.0 W=2.0
+
 bench: data  ## speed benchmarks -> benchmarks/results
 	$(PY) -m benchmarks.run --profile $(PROFILE)
 
 results: setup  ## regenerate every table and figure from results/*.csv, no training
-	$(PY) -m avvp_lib.results
+	$(PY) -m avvp_lib.report
 
 clean-runs:
 	rm -rf runs

@@ -88,8 +88,32 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             print(f"[course] FAILED {path.name} after {time.perf_counter() - t0:.0f} s: {error}", file=sys.stderr)
             return 1
+        strip_volatile_metadata(target)
         print(f"[course] {path.name} done in {time.perf_counter() - t0:.0f} s -> {target}", flush=True)
     return 0
+
+
+def strip_volatile_metadata(path: Path) -> None:
+    """Drop what changes from run to run without changing a result - papermill's per-cell timings,
+    the kernel's execution timestamps and absolute paths - so committed notebooks diff cleanly and
+    name no one's home folder. Outputs are kept (nbval compares them)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    meta = nb.metadata.get("papermill")
+    if meta is not None:
+        for key in ("start_time", "end_time", "duration", "exception"):
+            meta.pop(key, None)
+        for key in ("input_path", "output_path"):
+            if meta.get(key):
+                meta[key] = f"notebooks/{Path(meta[key]).name}"
+        meta.pop("environment_variables", None)
+    tmp = path.with_name(f".{path.name}.tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(path)
 
 
 def main(argv: list[str] | None = None) -> None:

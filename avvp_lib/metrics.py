@@ -296,20 +296,33 @@ def event_counts(pred, gt, iou_threshold: float = IOU_THRESHOLD):
     truth are both 1 names one (predicted run, ground-truth run) pair, so counting those segments
     per pair gives every non-zero intersection ``I``; run starts and lengths come from running
     max/min accumulations, and ``U = len_p + len_g - I``. Pairs that do not intersect have
-    IoU 0 and never match. Cost is linear in ``N * T * C``.
+    IoU 0 and never match. Cost is linear in ``N * T * C``. For ``T <= 10`` (LLP) the counts of
+    each (prediction, ground truth) pattern pair are memoised (:func:`_event_counts_by_table`).
     """
     if not 0 < iou_threshold <= 1:
         raise ValueError(f"iou_threshold must be in (0, 1]; got {iou_threshold!r}")
     p, g = _as_binary(pred, "pred"), _as_binary(gt, "gt")
     _check_same_shape({"pred": p, "gt": g}, ndim=None)
     out_shape, t = p.shape[:-2] + p.shape[-1:], p.shape[-2]
+    if t <= PAIR_TABLE_MAX_T:
+        return _event_counts_by_table(p, g, iou_threshold)
     # (..., T, C) -> (..., C, T) -> (M, T): one row per (video, class) sequence
     p = np.ascontiguousarray(np.swapaxes(p, -1, -2)).reshape(-1, t)
     g = np.ascontiguousarray(np.swapaxes(g, -1, -2)).reshape(-1, t)
     m_all = p.shape[0]
     # only sequences with an event in the prediction or the ground truth can count anything
     active = np.flatnonzero(p.any(axis=1) | g.any(axis=1))
-    p, g = p[active], g[active]
+    counts = []
+    for c in _event_counts_by_runs(p[active], g[active], iou_threshold):
+        full = np.zeros(m_all, dtype=np.int64)
+        full[active] = c
+        counts.append(full.reshape(out_shape))
+    return tuple(counts)
+
+
+def _event_counts_by_runs(p: np.ndarray, g: np.ndarray, iou_threshold: float) -> tuple[np.ndarray, ...]:
+    """TP, FP, FN per row of bool ``(M, T)`` sequences: the run-overlap algorithm of :func:`event_counts`."""
+    t = p.shape[1]
     m_rows = p.shape[0]
     p_start, p_len, n_pred = _run_bounds(p)
     g_start, g_len, n_gt = _run_bounds(g)
@@ -330,12 +343,48 @@ def event_counts(pred, gt, iou_threshold: float = IOU_THRESHOLD):
     sp, sg = sp[hit], sg[hit]
     tp = np.bincount(sp[_first_of_groups(sp)] // t, minlength=m_rows)
     gt_hit = np.bincount(sg[_first_of_groups(sg)] // t, minlength=m_rows)
-    counts = []
-    for c in (tp, n_pred - tp, n_gt - gt_hit):
-        full = np.zeros(m_all, dtype=np.int64)
-        full[active] = c
-        counts.append(full.reshape(out_shape))
-    return tuple(counts)
+    return tp, n_pred - tp, n_gt - gt_hit
+
+
+#: sequences up to this length are counted through :func:`_event_counts_by_table`
+PAIR_TABLE_MAX_T = 10
+_PAIR_TABLES: dict[tuple[int, float], np.ndarray] = {}
+
+
+def _event_counts_by_table(p: np.ndarray, g: np.ndarray, iou_threshold: float) -> tuple[np.ndarray, ...]:
+    """The counts of :func:`event_counts` for bool ``(..., T, C)`` with ``T <= 10``, memoised per pattern pair.
+
+    A sequence of ``T`` segments has ``2^T`` patterns, so a (prediction, ground truth) pair of one
+    (video, class) is one integer below ``2^(2T)``, and its three counts depend on nothing else.
+    Each pair is packed into that integer (``np.packbits`` along time, bit ``i`` = segment ``i``);
+    the counts of pairs not seen before are computed with the run algorithm
+    (:func:`_event_counts_by_runs`) and stored in a table (3 MB for T = 10) kept for the process,
+    so an evaluation is a bit-packing and a table lookup.
+    """
+    t = p.shape[-2]
+    code = (_pack_time(p) << t) | _pack_time(g)  # (..., C)
+    table = _PAIR_TABLES.get((t, iou_threshold))
+    if table is None:
+        table = _PAIR_TABLES.setdefault((t, iou_threshold), np.full((1 << (2 * t), 3), -1, dtype=np.int8))
+    counts = table[code]
+    missing = counts[..., 0] < 0
+    if missing.any():
+        new = np.unique(code[missing])
+        bits = ((new[:, None] >> np.arange(2 * t)) & 1).astype(bool)  # bit i < t: gt, bit t + i: pred
+        table[new] = np.stack(_event_counts_by_runs(np.ascontiguousarray(bits[:, t:]), np.ascontiguousarray(bits[:, :t]),
+                                                    iou_threshold), axis=1)
+        counts = table[code]
+    counts = counts.astype(np.int64)
+    return counts[..., 0], counts[..., 1], counts[..., 2]
+
+
+def _pack_time(x: np.ndarray) -> np.ndarray:
+    """Bool ``(..., T, C)`` -> int64 ``(..., C)`` with bit ``i`` set where segment ``i`` is 1."""
+    packed = np.packbits(x, axis=-2, bitorder="little")  # (..., ceil(T / 8), C)
+    code = packed[..., 0, :].astype(np.int64)
+    for k in range(1, packed.shape[-2]):
+        code |= packed[..., k, :].astype(np.int64) << (8 * k)
+    return code
 
 
 def per_video_f1(tp, fp, fn) -> np.ndarray:

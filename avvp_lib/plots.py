@@ -161,3 +161,30 @@ def ablation_bars(summary, metrics: list[str], label_column: str, source: str):
     ax.set_title(f"Ablations, mean ± std over seeds ({source})")
     ax.legend(fontsize=7, ncol=2)
     return fig
+
+
+def sensitivity_curves(panels: list[dict], metric: str, source: str):
+    """One panel per hyper-parameter (UWAV Fig. A4-A5): our mean ± std over seeds against its value,
+    and the values the paper reports, on a second axis (other data, other scale: compare shapes only).
+
+    ``panels``: dicts with ``name`` (axis label), ``x``, ``mean``, ``std`` (ours) and ``paper`` (a
+    ``{value: score}`` dict, possibly empty).
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.3), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        x, mean, std = (np.asarray(panel[k], dtype=float) for k in ("x", "mean", "std"))
+        ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=f"ours ({source})")
+        ax.set_xlabel(panel["name"])
+        ax.set_ylabel(f"{metric} (%)")
+        if panel.get("paper"):
+            twin = ax.twinx()
+            px = sorted(panel["paper"])
+            twin.plot(px, [panel["paper"][v] for v in px], "s--", color="#d62728", label="paper (real LLP, text of the figure)")
+            twin.set_ylabel("paper (%)", color="#d62728")
+            handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+            ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="lower center")
+        else:
+            ax.legend(fontsize=7)
+        ax.set_title(f"Sensitivity to {panel['name']}")
+    fig.tight_layout()
+    return fig

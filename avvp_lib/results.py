@@ -39,7 +39,7 @@ def make_row(method: str, variant: str, seed: int, data: str, profile: str, metr
         raise ValueError(f"metrics for {method}/{variant} lack {missing}")
     return {"method": method, "variant": variant, "seed": int(seed), "data": data, "profile": profile,
             **{k: float(metrics[k]) for k in METRIC_KEYS}, "train_seconds": round(float(train_seconds), 2),
-            "code_version": code_version(), "config_hash": config_hash(config), "device": device,
+            "code_version": code_version(method), "config_hash": config_hash(config), "device": device,
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}
 
 
@@ -76,9 +76,12 @@ def append_rows(path: str | Path, rows: list[dict]) -> pd.DataFrame:
 
 
 def flag_stale(frame: pd.DataFrame) -> pd.DataFrame:
-    """Adds ``stale``: True for rows written by a different version of the library code."""
+    """Adds ``stale``: True for rows written by a different version of the code their method uses
+    (:func:`avvp_lib.version.code_version` of the row's method)."""
     frame = frame.copy()
-    frame["stale"] = frame["code_version"] != code_version()
+    current = {m: code_version(m) for m in frame["method"].unique()} if "method" in frame else {}
+    expected = frame["method"].map(current) if "method" in frame else code_version()
+    frame["stale"] = frame["code_version"] != expected
     return frame
 
 
@@ -114,42 +117,7 @@ def paper_results(path: str | Path = PAPER_RESULTS) -> pd.DataFrame:
     return frame
 
 
-def paper_row(method: str, table: str, paper: str | None = None, setting: str | None = None) -> pd.Series:
-    """One method's reported metrics from one table, indexed by metric key."""
-    frame = paper_results_all()
-    pick = (frame.method == method) & (frame.table_key == _table_key(table))
-    if paper is not None:
-        pick &= frame.paper_key == _paper_key(paper)
-    if setting is not None:
-        pick &= frame.setting == setting
-    rows = frame[pick]
-    if rows.empty:
-        raise KeyError(f"no paper numbers for method={method!r}, table={table!r} in {PAPER_RESULTS.name}")
-    return rows.drop_duplicates("metric").set_index("metric")["value"]
-
-
-TABLE6_COLUMNS = ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo", "Event@AV", "Event@AVo")
-
-
-def metrics_table(metrics: dict | pd.Series, digits: int = 1) -> pd.DataFrame:
-    """The 18 metrics as a 2 x 9 table (rows segment/event) in CoLeaF Table 6's column order."""
-    return pd.DataFrame({col: [round(float(metrics[f"{lvl}/{col}"]), digits) for lvl in ("segment", "event")]
-                         for col in TABLE6_COLUMNS}, index=["segment", "event"])
-
-
-# =============================================================================================
-# Main tables, paper blocks and figures regenerated from results/*.csv (issue 6; additive)
-# =============================================================================================
-#: UWAV Table 1 / LINK Table I: the five classic metrics at segment and event level
-TABLE1_COLUMNS = ("A", "V", "AV", "Type@AV", "Event@AV")
-LAYOUTS = {"coleaf6": TABLE6_COLUMNS, "table1": TABLE1_COLUMNS}
-#: which paper tables use each layout: (paper key, table) pairs of data/paper_results*.csv
-PAPER_TABLES = {"coleaf6": (("CoLeaF", "6"),), "table1": (("UWAV", "1"), ("LINK", "I"))}
-#: display order of the methods of the main sweep
-METHOD_ORDER = ("HAN", "CoLeaF", "UWAV", "VALOR", "LINK")
 PAPER_PARTS_DIR = Path(__file__).resolve().parents[1] / "data" / "paper_results_parts"
-TABLES_DIR = RESULTS_DIR / "tables"
-FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
 
 
 def _paper_key(name: str) -> str:
@@ -187,460 +155,34 @@ def paper_results_all(path: str | Path = PAPER_RESULTS, parts_dir: str | Path = 
     return frame[keep].reset_index(drop=True)
 
 
-def read_all_results(results_dir: str | Path = RESULTS_DIR) -> dict[str, pd.DataFrame]:
-    """Every results CSV in ``results_dir`` that follows the results schema, by file stem (stale flagged)."""
-    out = {}
-    for path in sorted(Path(results_dir).glob("*.csv")):
-        try:
-            out[path.stem] = flag_stale(read_results(path))
-        except ValueError:
-            continue  # another kind of table (e.g. pseudo-label accuracy): not a results file
-    return out
+def paper_row(method: str, table: str, paper: str | None = None, setting: str | None = None) -> pd.Series:
+    """One method's reported metrics from one table, indexed by metric key."""
+    frame = paper_results_all()
+    pick = (frame.method == method) & (frame.table_key == _table_key(table))
+    if paper is not None:
+        pick &= frame.paper_key == _paper_key(paper)
+    if setting is not None:
+        pick &= frame.setting == setting
+    rows = frame[pick]
+    if rows.empty:
+        raise KeyError(f"no paper numbers for method={method!r}, table={table!r} in {PAPER_RESULTS.name}")
+    return rows.drop_duplicates("metric").set_index("metric")["value"]
 
 
-def _order(frame: pd.DataFrame, column: str = "method") -> pd.DataFrame:
-    rank = {m: i for i, m in enumerate(METHOD_ORDER)}
-    return frame.assign(_o=frame[column].map(lambda m: rank.get(m, len(rank)))).sort_values(
-        ["_o"], kind="stable").drop(columns="_o")
+TABLE6_COLUMNS = ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo", "Event@AV", "Event@AVo")
 
 
-def main_table(frame: pd.DataFrame, layout: str = "coleaf6", by=("method",), digits: int = 1,
-               bold: bool = True, show_stale: bool = True) -> pd.DataFrame:
-    """A paper-format table of our runs: ``mean ± std`` over seeds, the best mean of each column in bold.
-
-    ``layout``: ``"coleaf6"`` (CoLeaF Table 6: A, Ao, V, Vo, AV, Type@, Type@o, Event@, Event@o) or
-    ``"table1"`` (UWAV Table 1 / LINK Table I: A, V, AV, Type@, Event@), each at segment and event
-    level (two-level columns). Rows: one per ``by`` group and data source/profile; the ``source``
-    column labels every row's data (``ours: <data>, <profile>, n seeds``). Bold (``**x**``) marks the
-    best mean per column among rows of the same data source and profile. With ``show_stale`` and a
-    ``stale`` column (:func:`flag_stale`), the source also says how many of a row's runs are stale.
-    """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout={layout!r}; expected one of {sorted(LAYOUTS)}")
-    metrics = [f"{lvl}/{c}" for lvl in ("segment", "event") for c in LAYOUTS[layout]]
-    summary = _order(summarize(frame, metrics, by=tuple(by) + ("data", "profile")), by[0])
-    out = pd.DataFrame(index=pd.Index([" / ".join(str(r[b]) for b in by) for _, r in summary.iterrows()],
-                                      name=" / ".join(by)))
-    stale = (frame.groupby(list(by) + ["data", "profile"], sort=False)["stale"].sum()
-             if show_stale and "stale" in frame.columns else None)
-    labels = []
-    for r in summary.itertuples():
-        label = f"ours: {r.data}, {r.profile}, {int(r.seeds)} seed{'s' if r.seeds != 1 else ''}"
-        n_stale = 0 if stale is None else int(stale.loc[tuple(getattr(r, b) for b in by) + (r.data, r.profile)])
-        labels.append(label + (f", {n_stale} stale" if n_stale else ""))
-    out[("", "source")] = labels
-    for m in metrics:
-        mean, std = summary[f"{m} mean"].to_numpy(), summary[f"{m} std"].to_numpy()
-        cells = [f"{mu:.{digits}f} ± {sd:.{digits}f}" for mu, sd in zip(mean, std)]
-        if bold:
-            for _, idx in summary.reset_index(drop=True).groupby(["data", "profile"]).groups.items():
-                idx = list(idx)
-                best = max(round(mean[i], digits) for i in idx)
-                for i in idx:
-                    if len(idx) > 1 and round(mean[i], digits) == best:
-                        cells[i] = f"**{cells[i]}**"
-        level, name = m.split("/")
-        out[(level, name)] = cells
-    out.columns = pd.MultiIndex.from_tuples(out.columns)
-    return out
-
-
-def paper_table(layout: str = "coleaf6", paper: pd.DataFrame | None = None, digits: int = 1) -> pd.DataFrame:
-    """The papers' reported numbers in the same layout (a separate block: real LLP, single runs).
-
-    Rows: ``<method> (<paper> Table <t>[, setting])``; the ``source`` column names the paper and table.
-    Metrics a paper does not report are empty.
-    """
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout={layout!r}; expected one of {sorted(LAYOUTS)}")
-    paper = paper_results_all() if paper is None else paper
-    metrics = [f"{lvl}/{c}" for lvl in ("segment", "event") for c in LAYOUTS[layout]]
-    blocks = []
-    for key, table in PAPER_TABLES[layout]:
-        sub = paper[(paper.paper_key == key) & (paper.table_key == table) & paper.metric.isin(metrics)]
-        if sub.empty:
-            continue
-        wide = sub.pivot_table(index=["method", "setting"], columns="metric", values="value", aggfunc="first",
-                               sort=False)
-        many_settings = wide.reset_index().groupby("method").size().max() > 1
-        for (method, setting), values in wide.iterrows():
-            name = f"{method} ({key} Table {table}" + (f", {setting})" if many_settings else ")")
-            row = {("", "source"): f"paper: {key} Table {table}, real LLP (reported)"}
-            for m in metrics:
-                v = values.get(m)
-                row[tuple(m.split("/"))] = "" if v is None or pd.isna(v) else f"{v:.{digits}f}"
-            blocks.append(pd.Series(row, name=name))
-    if not blocks:
-        return pd.DataFrame()
-    out = pd.DataFrame(blocks)
-    out.columns = pd.MultiIndex.from_tuples(out.columns)
-    out.index.name = "paper row"
-    return out
-
-
-def compute_table(compute: pd.DataFrame, paper: pd.DataFrame | None = None, digits: int = 2) -> pd.DataFrame:
-    """Parameters, training seconds per epoch and test-split inference seconds (median over seeds: robust to
-    a run that shared the machine with other jobs), with
-    UWAV Table A5's reported numbers (RTX 3090, real LLP) as separately labelled rows."""
-    group = ["method", "variant", "data", "profile", "device"]
-    ours = compute.groupby(group, sort=False).agg(params=("params", "first"), seeds=("seed", "nunique"),
-                                                  epochs=("epochs", "first"),
-                                                  train_seconds_per_epoch=("train_seconds_per_epoch", "median"),
-                                                  inference_seconds=("inference_seconds", "median"),
-                                                  test_videos=("test_videos", "first")).reset_index()
-    ours = _order(ours)
-    rows = [{"method": r.method, "source": f"ours: {r.data}, {r.profile}, {r.device}, "
-                                           f"{r.seeds} seed{'s' if r.seeds != 1 else ''}",
-             "params (M)": round(r.params / 1e6, 2), "epochs": int(r.epochs),
-             "train s / epoch": round(r.train_seconds_per_epoch, digits),
-             "inference s (test)": round(r.inference_seconds, digits), "test videos": int(r.test_videos)}
-            for r in ours.itertuples()]
-    paper = paper_results_all() if paper is None else paper
-    a5 = paper[(paper.paper_key == "UWAV") & (paper.table_key == "A5")]
-    for (method, setting), sub in a5.groupby(["method", "setting"], sort=False):
-        v = sub.set_index("metric")["value"]
-        rows.append({"method": method, "source": f"paper: UWAV Table A5 ({setting}, reported)",
-                     "params (M)": v.get("params_millions", float("nan")), "epochs": float("nan"),
-                     "train s / epoch": v.get("train_seconds_per_epoch", float("nan")),
-                     "inference s (test)": v.get("inference_seconds", float("nan")),
-                     "test videos": float("nan")})
-    out = pd.DataFrame(rows).set_index("method")
-    return out.astype({"epochs": "Int64", "test videos": "Int64"})
-
-
-def to_markdown(frame: pd.DataFrame, index: bool = True) -> str:
-    """A GitHub-flavoured markdown table (two-level columns joined as ``level metric``), no extra dependency."""
-    frame = frame.copy()
-    if isinstance(frame.columns, pd.MultiIndex):
-        frame.columns = [" ".join(str(x) for x in c if str(x)) for c in frame.columns]
-    if index:
-        frame = frame.reset_index()
-    cells = [[("" if pd.isna(v) else str(v)) for v in row] for row in frame.astype(object).values]
-    head = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
-    return "\n".join(lines) + "\n"
-
-
-def write_table(frame: pd.DataFrame, name: str, title: str, out_dir: str | Path = TABLES_DIR) -> tuple[Path, Path]:
-    """``<out_dir>/<name>.md`` (title + table) and ``<out_dir>/<name>.csv`` (flattened columns)."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md = out_dir / f"{name}.md"
-    md.write_text(f"### {title}\n\n{to_markdown(frame)}")
-    flat = frame.copy()
-    if isinstance(flat.columns, pd.MultiIndex):
-        flat.columns = [" ".join(str(x) for x in c if str(x)) for c in flat.columns]
-    csv = out_dir / f"{name}.csv"
-    write_csv_atomic(flat.reset_index(), csv)
-    return md, csv
-
-
-def stale_summary(all_results: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Rows per results file and how many were written by other code versions than the current one."""
-    return pd.DataFrame([{"file": f"results/{stem}.csv", "rows": len(f), "stale rows": int(f.stale.sum()),
-                          "code versions": f.code_version.nunique()} for stem, f in all_results.items()])
-
-
-def old_vs_new_gap(frame: pd.DataFrame, by=("method", "variant"), level: str = "segment") -> pd.DataFrame:
-    """Seed means of A, Ao, V, Vo and the gaps A - Ao, V - Vo (CoLeaF Sec. 4) per group."""
-    cols = [f"{level}/{c}" for c in ("A", "Ao", "V", "Vo")]
-    s = frame.groupby(list(by) + ["data", "profile"], sort=False)[cols].mean()
-    s[f"{level}/A - Ao"] = s[cols[0]] - s[cols[1]]
-    s[f"{level}/V - Vo"] = s[cols[2]] - s[cols[3]]
-    return s.reset_index()
-
-
-
-def metric_disagreements(table: pd.DataFrame, old: str, new: str, name_column: str = "name",
-                         tol: float = 1.0) -> pd.DataFrame:
-    """CoLeaF's "Analysis of Metrics" on any set of runs: pairs that look alike on ``old`` but not on ``new``.
-
-    ``table``: one row per run group (or paper method) with a ``name_column`` and the two metric columns.
-    Returns every pair ``(x, y)`` with ``|old_x - old_y| <= tol`` or whose order flips between the two
-    metrics, with both differences and ``flip`` (True when ``old`` and ``new`` rank them oppositely),
-    sorted by ``|new_x - new_y|`` (largest first).
-    """
-    rows = []
-    recs = table[[name_column, old, new]].dropna().to_dict("records")
-    for i, x in enumerate(recs):
-        for y in recs[i + 1:]:
-            d_old, d_new = x[old] - y[old], x[new] - y[new]
-            flip = d_old * d_new < 0
-            if abs(d_old) <= tol or flip:
-                if d_new < 0:  # orient each pair so that x is the better one on the new metric
-                    x_, y_, d_old, d_new = y, x, -d_old, -d_new
-                else:
-                    x_, y_ = x, y
-                rows.append({"x": x_[name_column], "y": y_[name_column], f"{old} x - y": round(d_old, 2),
-                             f"{new} x - y": round(d_new, 2), "flip": bool(flip)})
-    out = pd.DataFrame(rows, columns=["x", "y", f"{old} x - y", f"{new} x - y", "flip"])
-    return out.sort_values(f"{new} x - y", ascending=False, key=abs, kind="stable").reset_index(drop=True)
-
-# ------------------------------------------------------------------------ predictions -> numbers
-def prediction_runs(profile: str | None = None, data: str | None = None, current_rows: pd.DataFrame | None = None,
-                    folder: str | Path = RESULTS_DIR / "predictions") -> pd.DataFrame:
-    """Saved test predictions (``results/predictions``): ``method, variant, seed, ..., path`` per file;
-    with ``current_rows``, only files whose (method, variant, seed, config_hash) has a row there."""
-    from avvp_lib.sweeps import saved_predictions
-
-    index = saved_predictions(profile, data, folder)
-    if current_rows is not None and len(index):
-        keys = set(map(tuple, current_rows[["method", "variant", "seed", "config_hash"]].astype(str).values))
-        index = index[np.array([tuple(map(str, r)) in keys for r in index[["method", "variant", "seed",
-                                                                             "config_hash"]].values], dtype=bool)]
-    return _order(index.reset_index(drop=True))
-
-
-def per_video_by_method(index: pd.DataFrame) -> dict[str, dict]:
-    """``{method: {metric: (S, N) per-video scores}}`` from saved predictions (seeds stacked)."""
-    from avvp_lib.metrics import per_video_scores
-    from avvp_lib.sweeps import load_predictions
-
-    out: dict[str, dict] = {}
-    for method, sub in index.groupby("method", sort=False):
-        per_seed, names = [], None
-        for path in sub.sort_values("seed").path:
-            p = load_predictions(path)
-            if names is not None and p["filenames"] != names:
-                raise ValueError(f"{path}: test videos differ from the other seeds of {method}")
-            names = p["filenames"]
-            per_seed.append(per_video_scores(p["pred_a"], p["pred_v"], p["gt_a"], p["gt_v"]))
-        out[method] = {"_filenames": names, **{k: np.stack([s[k] for s in per_seed]) for k in METRIC_KEYS}}
-    return out
-
-
-def significance_table(frame: pd.DataFrame, scores: dict[str, dict], baseline: str = "HAN", metrics=None,
-                       n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, digits: int = 2) -> pd.DataFrame:
-    """Each method minus ``baseline``: seed-mean difference, paired-bootstrap 95 % CI over test videos
-    (seed-averaged per-video scores), share of resamples <= 0, Welch's t-test over seeds, and a verdict.
-
-    ``frame``: results rows (one data source and profile); ``scores``: :func:`per_video_by_method`.
-    """
-    from avvp_lib.stats import paired_bootstrap, seed_noise_test
-
-    metrics = list(metrics or ["segment/Type@AV", "segment/Type@AVo", "event/Type@AV", "event/Type@AVo",
-                               "segment/Ao", "segment/Vo"])
-    if baseline not in scores:
-        raise KeyError(f"no saved predictions of the baseline {baseline!r}; have {sorted(scores)}")
-    rows = []
-    for method in [m for m in scores if m != baseline]:
-        if scores[method]["_filenames"] != scores[baseline]["_filenames"]:
-            raise ValueError(f"{method} and {baseline} predictions cover different test videos")
-        boot = paired_bootstrap(scores[method], scores[baseline], metrics, n_boot, seed).set_index("metric")
-        for m in metrics:
-            a, b = frame.loc[frame.method == method, m], frame.loc[frame.method == baseline, m]
-            welch = seed_noise_test(a, b, alpha) if len(a) >= 2 and len(b) >= 2 else None
-            ci_excludes_0 = boot.loc[m, "ci_low"] > 0 or boot.loc[m, "ci_high"] < 0
-            seeds_ok = welch is not None and welch["distinguishable"]
-            verdict = ("beyond seed and test-set noise" if ci_excludes_0 and seeds_ok else
-                       "beyond test-set noise only" if ci_excludes_0 else
-                       "beyond seed noise only" if seeds_ok else "within noise")
-            rows.append({"method": method, "metric": m, f"diff vs {baseline}": round(boot.loc[m, "diff"], digits),
-                         "95% CI low": round(boot.loc[m, "ci_low"], digits),
-                         "95% CI high": round(boot.loc[m, "ci_high"], digits),
-                         "share <= 0": round(boot.loc[m, "share_le_0"], 3),
-                         "Welch p (seeds)": None if welch is None else round(welch["p"], 4),
-                         "seeds": f"{len(a)} vs {len(b)}", "verdict": verdict})
-    return pd.DataFrame(rows)
-
-
-def per_class_f1_by_method(index: pd.DataFrame, level: str = "segment") -> pd.DataFrame:
-    """Per-class F1 (pooled over the test split, mean over seeds) per method and modality: rows
-    ``<method> audio`` / ``<method> visual``, columns the 25 classes."""
-    from avvp_lib.data.annotations import LLP_CLASSES
-    from avvp_lib.metrics import per_class_f1
-    from avvp_lib.sweeps import load_predictions
-
-    rows = {}
-    for method, sub in index.groupby("method", sort=False):
-        per_seed = []
-        for path in sub.path:
-            p = load_predictions(path)
-            per_seed.append([per_class_f1(p["pred_a"], p["gt_a"], level), per_class_f1(p["pred_v"], p["gt_v"], level)])
-        mean = np.nanmean(np.array(per_seed), axis=0)
-        rows[f"{method} audio"], rows[f"{method} visual"] = mean[0], mean[1]
-    return pd.DataFrame(rows, index=list(LLP_CLASSES)).T
-
-
-# --------------------------------------------------------------------------------------- figures
-def figure_main_bars(frame: pd.DataFrame, source: str, level: str = "segment"):
-    """Seed mean and spread (std) of the classic and CoLeaF metrics per method."""
-    import matplotlib.pyplot as plt
-
-    cols = [f"{level}/{c}" for c in ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo")]
-    s = _order(summarize(frame, cols, by=("method",)))
-    fig, ax = plt.subplots(figsize=(10, 3.4))
-    width = 0.8 / max(1, len(s))
-    x = np.arange(len(cols))
-    for k in range(len(s)):
-        r = s.iloc[k]
-        ax.bar(x + k * width, [r[f"{c} mean"] for c in cols], width, yerr=[r[f"{c} std"] for c in cols], capsize=2,
-               label=f"{r['method']} (n={r['seeds']})")
-    ax.set_xticks(x + 0.4 - width / 2, [c.split("/")[1] for c in cols])
-    ax.set_ylabel(f"{level}-level F (%)")
-    ax.set_title(f"Main results, mean ± std over seeds ({source})")
-    ax.legend(fontsize=8, ncol=min(5, len(s)))
-    fig.tight_layout()
-    return fig
-
-
-def figure_old_vs_new(gap: pd.DataFrame, source: str, level: str = "segment"):
-    """A vs Ao and V vs Vo per run group: the distance to the diagonal is what A / V over-count."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    for ax, (old, new) in zip(axes, (("A", "Ao"), ("V", "Vo"))):
-        x, y = gap[f"{level}/{old}"], gap[f"{level}/{new}"]
-        for method, sub in gap.groupby("method", sort=False):
-            ax.scatter(sub[f"{level}/{old}"], sub[f"{level}/{new}"], label=method, s=25)
-        lo, hi = min(x.min(), y.min()) - 2, max(x.max(), y.max()) + 2
-        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
-        ax.set_xlabel(f"{old} (%)")
-        ax.set_ylabel(f"{new} (%)")
-        ax.set_title(f"{old} vs {new}, {level} level")
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"Old vs new metrics, every run group ({source})")
-    fig.tight_layout()
-    return fig
-
-
-def figure_per_class_heatmap(f1: pd.DataFrame, source: str):
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    fig, ax = plt.subplots(figsize=(11, 0.35 * len(f1) + 1.8))
-    sns.heatmap(f1, ax=ax, cmap="viridis", vmin=0, vmax=100, cbar_kws={"label": "F1 (%)"}, annot=False)
-    ax.tick_params(labelsize=7)
-    ax.tick_params(axis="y", labelrotation=0)
-    ax.set_title(f"Per-class segment-level F1 on test, mean over seeds ({source})")
-    fig.tight_layout()
-    return fig
-
-
-def figure_significance(sig: pd.DataFrame, source: str, baseline: str = "HAN"):
-    """Forest plot: each method's difference vs the baseline with its paired-bootstrap 95 % CI."""
-    import matplotlib.pyplot as plt
-
-    labels = [f"{r.method}: {r.metric}" for r in sig.itertuples()]
-    diff = sig[f"diff vs {baseline}"].to_numpy()
-    lo, hi = sig["95% CI low"].to_numpy(), sig["95% CI high"].to_numpy()
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(sig) + 1.2))
-    y = np.arange(len(sig))
-    colors = ["#2ca02c" if v.startswith("beyond seed and") else "#1f77b4" if v != "within noise" else "#999999"
-              for v in sig.verdict]
-    for yi, d, a, b, c in zip(y, diff, lo, hi, colors):
-        ax.errorbar([d], [yi], xerr=[[d - a], [b - d]], fmt="none", ecolor=c, capsize=2)
-    ax.scatter(diff, y, c=colors, s=14, zorder=3)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"difference vs {baseline} (points), 95% bootstrap CI over test videos")
-    ax.set_title(f"Which differences survive? green: bootstrap CI and Welch over seeds ({source})", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-# ------------------------------------------------------------------------------- regenerate all
-def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | None = None,
-               figures_dir: str | Path = FIGURES_DIR, main_stem: str = "09_main", n_boot: int = 1000,
-               verbose: bool = True) -> dict:
-    """Every results table (markdown + CSV under ``results/tables/``) and ``figures/09_*.png`` from the
-    results CSVs and saved predictions alone - no training. Returns ``{name: DataFrame}``."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    results_dir = Path(results_dir)
-    tables_dir = Path(tables_dir) if tables_dir is not None else results_dir / "tables"
-    figures_dir = Path(figures_dir)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    say = print if verbose else (lambda *a, **k: None)
-    everything = read_all_results(results_dir)
-    paper = paper_results_all()
-    made: dict[str, pd.DataFrame] = {}
-
-    def put(frame, name, title):
-        made[name] = frame
-        write_table(frame, name, title, tables_dir)
-        say(f"[results] results/tables/{name}.md  ({title})")
-
-    put(stale_summary(everything), "stale", "Results files and stale rows (written by other code versions)")
-    for stem, frame in everything.items():  # every sweep CSV: mean ± std per method/variant, all 18 metrics
-        for (data, profile), sub in frame.groupby(["data", "profile"], sort=False):
-            put(mean_std_table(sub, METRIC_KEYS), f"{stem}_{data}_{profile}",
-                f"results/{stem}.csv: mean ± std over seeds ({data}, {profile} profile)")
-    for layout, label in (("coleaf6", "CoLeaF Table 6 layout"), ("table1", "UWAV Table 1 / LINK Table I layout")):
-        put(paper_table(layout, paper), f"paper_{layout}",
-            f"Reported in the papers ({label}; real LLP, single runs) - not our runs")
-    main = everything.get(main_stem)
-    if main is None or main.empty:
-        say(f"[results] no results/{main_stem}.csv yet: run python -m avvp_lib.sweeps first")
-        return made
-    for (data, profile), sub in main.groupby(["data", "profile"], sort=False):
-        tag = f"{data}_{profile}"
-        source = f"{data}, {profile} profile"
-        for layout, label in (("coleaf6", "CoLeaF Table 6 layout"), ("table1", "UWAV Table 1 / LINK Table I layout")):
-            put(main_table(sub, layout), f"main_{layout}_{tag}",
-                f"Our runs, {label} ({source}; mean ± std over seeds; best in bold)")
-        gap = old_vs_new_gap(everything_frame(everything, data, profile))
-        put(gap.round(2), f"old_vs_new_{tag}", f"A vs Ao and V vs Vo, every run group ({source})")
-        fig = figure_main_bars(sub, source)
-        fig.savefig(figures_dir / "09_main_bars.png", dpi=90, bbox_inches="tight"); plt.close(fig)
-        fig = figure_old_vs_new(gap, source)
-        fig.savefig(figures_dir / "09_old_vs_new.png", dpi=90, bbox_inches="tight"); plt.close(fig)
-        compute_csv = results_dir / "09_compute.csv"
-        if compute_csv.is_file():
-            comp = pd.read_csv(compute_csv)
-            comp = comp[(comp.data == data) & (comp.profile == profile)]
-            put(compute_table(comp, paper), f"compute_{tag}",
-                f"Compute ({source}, our device) beside UWAV Table A5 (reported, RTX 3090, real LLP)")
-        index = prediction_runs(profile, data, current_rows=sub, folder=results_dir / "predictions")
-        if index.empty:
-            continue
-        f1 = per_class_f1_by_method(index)
-        put(f1.round(1), f"per_class_f1_{tag}", f"Per-class segment F1, pooled over test, seed mean ({source})")
-        fig = figure_per_class_heatmap(f1, source)
-        fig.savefig(figures_dir / "09_per_class_f1.png", dpi=90, bbox_inches="tight"); plt.close(fig)
-        scores = per_video_by_method(index)
-        if "HAN" in scores and len(scores) > 1:
-            sig = significance_table(sub, scores, "HAN", n_boot=n_boot)
-            put(sig, f"significance_{tag}", f"Differences vs HAN: paired bootstrap over test videos and Welch "
-                                            f"over seeds ({source})")
-            fig = figure_significance(sig, source)
-            fig.savefig(figures_dir / "09_significance.png", dpi=90, bbox_inches="tight"); plt.close(fig)
-    return made
-
-
-#: rows that score something other than a trained model (UWAV's pseudo-labels evaluated as predictions)
-NOT_MODELS = ("pseudo-labels",)
-
-
-def everything_frame(everything: dict[str, pd.DataFrame], data: str, profile: str,
-                     exclude_methods=NOT_MODELS) -> pd.DataFrame:
-    """All results rows of one data source and profile, across files (duplicates of a run kept once);
-    rows whose ``method`` is in ``exclude_methods`` (default: pseudo-label accuracy rows) are left out."""
-    frames = [f[(f.data == data) & (f.profile == profile) & ~f.method.isin(list(exclude_methods))]
-              for f in everything.values()]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
-    allrows = pd.concat(frames, ignore_index=True)
-    return allrows.drop_duplicates(["method", "variant", "seed", "config_hash"])
+def metrics_table(metrics: dict | pd.Series, digits: int = 1) -> pd.DataFrame:
+    """The 18 metrics as a 2 x 9 table (rows segment/event) in CoLeaF Table 6's column order."""
+    return pd.DataFrame({col: [round(float(metrics[f"{lvl}/{col}"]), digits) for lvl in ("segment", "event")]
+                         for col in TABLE6_COLUMNS}, index=["segment", "event"])
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    """``python -m avvp_lib.results``: regenerate every table and figure (:func:`avvp_lib.report.main`)."""
+    from avvp_lib.report import main as report_main
 
-    parser = argparse.ArgumentParser(prog="python -m avvp_lib.results",
-                                     description="Regenerate every results table and figure from results/*.csv "
-                                                 "and the saved predictions, without training.")
-    parser.add_argument("--results-dir", default=str(RESULTS_DIR))
-    parser.add_argument("--figures-dir", default=str(FIGURES_DIR))
-    parser.add_argument("--n-boot", type=int, default=1000)
-    args = parser.parse_args(argv)
-    regenerate(args.results_dir, None, args.figures_dir, n_boot=args.n_boot)
+    report_main(argv)
 
 
 if __name__ == "__main__":

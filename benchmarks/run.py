@@ -361,6 +361,13 @@ def bench_eval(b: Bench) -> None:
     n = len(test)
     pred_a, pred_v = noisy_predictions(test.gt_audio, test.gt_visual)
 
+    from avvp_lib import metrics as metrics_module
+
+    metrics_module._PAIR_TABLES.clear()  # the first call fills the event-count pattern table: time it on its own
+    t_cold = timed(lambda: evaluate(pred_a, pred_v, test.gt_audio, test.gt_visual), cpu)[0]
+    b.add("eval", "ours: evaluate() first call (empty pattern table)", loop="ours", n_videos=n, repeats=1,
+          seconds=t_cold, seconds_min=t_cold, throughput=n / t_cold, throughput_unit="videos/s",
+          note="includes filling the memo table of event counts (metrics._event_counts_by_table)")
     times = [timed(lambda: evaluate(pred_a, pred_v, test.gt_audio, test.gt_visual), cpu)[0] for _ in range(b.repeats)]
     ours = evaluate(pred_a, pred_v, test.gt_audio, test.gt_visual)
     t_ours, t_low = _median_min(times)
@@ -386,7 +393,7 @@ def bench_eval(b: Bench) -> None:
               throughput=n / seconds, throughput_unit="videos/s", speedup=seconds / t_ours,
               check=f"{'identical' if diff < 1e-9 else 'DIFFERENT'}: max|diff| over {len(keys)} metrics = {diff:.1e}",
               note=f"per-video pandas lookup + per-video metrics; speedup = this / evaluate() "
-                   f"({seconds / t_files:.1f}x vs load_llp + evaluate())")
+                   f"({seconds / t_files:.1f}x vs load_llp + evaluate(), {seconds / t_cold:.0f}x vs a first call)")
         if diff > 1e-6:
             print(f"[bench] WARNING: official loop and evaluate() disagree by {diff}", file=sys.stderr)
 
@@ -595,6 +602,14 @@ RUNNERS = {"han_epoch": bench_han_epoch, "eval": bench_eval, "inference": bench_
 
 
 # ------------------------------------------------------------------------------------------ figure
+def _peak_memory_axis(ax, x, peak_mb) -> None:
+    """Peak memory on a second y axis of a scaling panel, with both legends."""
+    ax2 = ax.twinx()
+    ax2.plot(x, peak_mb, "^:", color="#55a868", label="peak memory (MB)")
+    ax2.set_ylabel("peak MB")
+    ax.legend(loc="upper left", fontsize=8), ax2.legend(loc="lower right", fontsize=8)
+
+
 def plot(frame: pd.DataFrame, path: Path) -> None:
     import matplotlib
 
@@ -652,10 +667,7 @@ def plot(frame: pd.DataFrame, path: Path) -> None:
         if not se.empty:
             ax.plot(se.n_videos, se.seconds, "s--", label="evaluate() (s)")
         ax.set_xlabel("videos"), ax.set_ylabel("seconds")
-        ax2 = ax.twinx()
-        ax2.plot(sv.n_videos, sv.peak_mb, "^:", color="#55a868", label="peak memory (MB)")
-        ax2.set_ylabel("peak MB")
-        ax.legend(loc="upper left", fontsize=8), ax2.legend(loc="lower right", fontsize=8)
+        _peak_memory_axis(ax, sv.n_videos, sv.peak_mb)
         ax.set_title("(d) scaling with the number of videos", fontsize=10)
 
     ax = axes[1, 1]
@@ -665,10 +677,7 @@ def plot(frame: pd.DataFrame, path: Path) -> None:
     else:
         ax.plot(sb.batch_size, sb.throughput, "o-", label="videos / s")
         ax.set_xscale("log", base=2), ax.set_xlabel("batch size"), ax.set_ylabel("videos / s")
-        ax2 = ax.twinx()
-        ax2.plot(sb.batch_size, sb.peak_mb, "^:", color="#55a868", label="peak memory (MB)")
-        ax2.set_ylabel("peak MB")
-        ax.legend(loc="upper left", fontsize=8), ax2.legend(loc="lower right", fontsize=8)
+        _peak_memory_axis(ax, sb.batch_size, sb.peak_mb)
         ax.set_title("(d) scaling with the batch size", fontsize=10)
 
     ax = axes[1, 2]

@@ -31,3 +31,25 @@ def test_setup_on_an_existing_root(tiny_root):
 def test_notebooks_are_numbered_in_order():
     names = [p.name for p in course.notebooks()]
     assert names == sorted(names) and all(n[:2].isdigit() for n in names)
+
+
+def test_strip_volatile_metadata_keeps_outputs(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1)")
+    cell.outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    cell.metadata["papermill"] = {"duration": 0.5, "status": "completed"}
+    cell.metadata["execution"] = {"iopub.execute_input": "2026-11-25T17:00:00"}
+    nb.cells.append(cell)
+    nb.metadata["papermill"] = {"input_path": "/home/someone/repo/notebooks/01_x.ipynb", "output_path": "/tmp/x/01_x.ipynb",
+                                "duration": 3.2, "start_time": "t0", "end_time": "t1", "parameters": {"profile": "quick"}}
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    course.strip_volatile_metadata(path)
+    back = nbformat.read(path, as_version=4)
+    assert back.cells[0].outputs[0]["text"] == "1\n" and "papermill" not in back.cells[0].metadata
+    assert "execution" not in back.cells[0].metadata
+    assert back.metadata["papermill"] == {"input_path": "notebooks/01_x.ipynb", "output_path": "notebooks/01_x.ipynb",
+                                          "parameters": {"profile": "quick"}}
+    assert [p.name for p in tmp_path.iterdir()] == ["01_x.ipynb"]

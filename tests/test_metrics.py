@@ -161,6 +161,28 @@ def test_one_long_prediction_over_two_ground_truth_events():
     assert [c.item() for c in M.event_counts(arr([1, 1, 1, 0, 0]), gt)] == [1, 0, 1]
 
 
+@pytest.mark.parametrize("t", [1, 2, 5, 10, 11, 13])
+def test_memoised_event_counts_equal_the_run_algorithm(t):
+    """The pattern-pair table (T <= 10) and the run-overlap algorithm give the same counts, also once the table is warm."""
+    rng = np.random.default_rng(t)
+    pred, gt = rng.random((2, 3, 40, t, 6)) < 0.4  # (streams=3, N=40, T, C=6)
+    rows = lambda x: np.ascontiguousarray(np.swapaxes(x, -1, -2)).reshape(-1, t)  # noqa: E731
+    for threshold in (0.5, 0.3, 1.0):
+        expected = M._event_counts_by_runs(rows(pred), rows(gt), threshold)
+        for _ in range(2):  # cold, then warm table
+            got = M.event_counts(pred, gt, threshold)
+            for g, e in zip(got, expected):
+                assert g.shape == (3, 40, 6) and np.array_equal(g.reshape(-1), e)
+
+
+def test_event_counts_table_by_hand():
+    # pred 1 1 0 1, gt 0 1 1 1: pred runs [0,2) and [3,4), gt run [1,4). IoU 1/4 and 1/3: no match.
+    pred = np.array([1, 1, 0, 1], dtype=bool)[:, None]
+    gt = np.array([0, 1, 1, 1], dtype=bool)[:, None]
+    assert [c.item() for c in M.event_counts(pred, gt)] == [0, 2, 1]
+    assert [c.item() for c in M.event_counts(pred, gt, iou_threshold=0.25)] == [2, 0, 0]
+
+
 def test_segment_counts_and_per_video_f1():
     pred = np.array([[[1, 0], [1, 1], [0, 1]]])  # (1, T=3, C=2)
     gt = np.array([[[1, 0], [0, 0], [1, 1]]])

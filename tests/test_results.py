@@ -1,6 +1,8 @@
 """Results rows: schema, atomic upsert, staleness, mean/std aggregation by hand."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from avvp_lib import results
@@ -41,6 +43,38 @@ def test_summarize_mean_and_sample_std_by_hand(tmp_path):
 def test_stale_rows_are_flagged(tmp_path):
     frame = results.append_rows(tmp_path / "r.csv", [row(0, 10.0)])
     frame.loc[0, "code_version"] = "000000000000"
+    assert results.flag_stale(frame).stale.tolist() == [True]
+
+
+def test_fingerprint_is_per_method_family(tmp_path):
+    """Editing a LINK-only module changes LINK's fingerprint, not CoLeaF's or UWAV's; a shared module changes all."""
+    import shutil
+
+    from avvp_lib import version
+
+    package = tmp_path / "avvp_lib"
+    shutil.copytree(Path(version.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {m: version.code_version(m, package) for m in ("CoLeaF", "UWAV", "LINK", "VALOR", "HAN")}
+    assert before["LINK"] == before["VALOR"] and before["HAN"] == before["CoLeaF"]
+    assert len({before["CoLeaF"], before["UWAV"], before["LINK"]}) == 3
+    (package / "methods" / "link.py").write_text((package / "methods" / "link.py").read_text() + "\n# edit\n")
+    after = {m: version.code_version(m, package) for m in before}
+    assert after["LINK"] != before["LINK"] and after["VALOR"] == after["LINK"]
+    assert (after["CoLeaF"], after["UWAV"], after["HAN"]) == (before["CoLeaF"], before["UWAV"], before["HAN"])
+    (package / "plots.py").write_text("# presentation only\n")  # never counts
+    assert version.code_version("LINK", package) == after["LINK"]
+    (package / "metrics.py").write_text((package / "metrics.py").read_text() + "\n# shared\n")
+    assert all(version.code_version(m, package) != after[m] for m in before)
+
+
+def test_stale_flag_uses_each_rows_method(tmp_path):
+    from avvp_lib.version import code_version
+
+    frame = results.append_rows(tmp_path / "r.csv", [row(0, 10.0)])
+    frame.loc[0, "method"] = "LINK"
+    frame.loc[0, "code_version"] = code_version("LINK")
+    assert results.flag_stale(frame).stale.tolist() == [False]
+    frame.loc[0, "code_version"] = code_version("CoLeaF")  # another family's fingerprint
     assert results.flag_stale(frame).stale.tolist() == [True]
 
 

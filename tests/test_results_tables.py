@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avvp_lib import results, sweeps
+from avvp_lib import report, results, sweeps
 from avvp_lib.metrics import METRIC_KEYS, evaluate
 
 
@@ -16,28 +16,28 @@ def fake_rows(method, values, variant="main", data="synthetic", profile="quick")
 
 def test_main_table_mean_std_bold_and_source():
     frame = pd.DataFrame(fake_rows("HAN", [50, 51, 52]) + fake_rows("CoLeaF", [60, 60, 60]))
-    table = results.main_table(frame, "coleaf6")
+    table = report.main_table(frame, "coleaf6")
     assert list(table.index) == ["HAN", "CoLeaF"]
     assert table.loc["HAN", ("segment", "Ao")] == "51.0 ± 1.0"
     assert table.loc["CoLeaF", ("event", "Event@AVo")] == "**60.0 ± 0.0**"  # best mean in bold
     assert table.loc["HAN", ("", "source")] == "ours: synthetic, quick, 3 seeds"
     assert [c for c in table.columns.get_level_values(1) if c != "source"][:9] == list(results.TABLE6_COLUMNS)
-    t1 = results.main_table(frame, "table1")
-    assert sorted(set(t1.columns.get_level_values(1)) - {"source"}) == sorted(results.TABLE1_COLUMNS)
+    t1 = report.main_table(frame, "table1")
+    assert sorted(set(t1.columns.get_level_values(1)) - {"source"}) == sorted(report.TABLE1_COLUMNS)
     with pytest.raises(ValueError, match="layout"):
-        results.main_table(frame, "table9")
+        report.main_table(frame, "table9")
 
 
 def test_bold_is_per_data_source():
     frame = pd.DataFrame(fake_rows("HAN", [50, 50]) + fake_rows("HAN", [70, 70], profile="full"))
-    table = results.main_table(frame, "table1")
+    table = report.main_table(frame, "table1")
     assert not table.map(lambda c: "**" in str(c)).any().any()  # one row per source: nothing to compare
 
 
 def test_paper_blocks_come_from_the_paper_files():
     paper = results.paper_results_all()
     assert {"paper_key", "table_key"} <= set(paper.columns)
-    block = results.paper_table("coleaf6", paper)
+    block = report.paper_table("coleaf6", paper)
     han = block.loc[[i for i in block.index if i.startswith("HAN (")][0]]
     ref = paper[(paper.paper_key == "CoLeaF") & (paper.table_key == "6") & (paper.method == "HAN")
                 & (paper.metric == "segment/Ao")].value.iloc[0]
@@ -47,7 +47,7 @@ def test_paper_blocks_come_from_the_paper_files():
 
 def test_markdown_table():
     frame = pd.DataFrame({"a": [1, 2], "b": ["x|y", None]}, index=pd.Index(["r1", "r2"], name="row"))
-    md = results.to_markdown(frame)
+    md = report.to_markdown(frame)
     assert md.splitlines()[:3] == ["| row | a | b |", "|---|---|---|", "| r1 | 1 | x\\|y |"]
 
 
@@ -85,7 +85,7 @@ def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
                             "inference_seconds": 0.1, "test_videos": 30, "device": "cpu"})
     results.append_rows(res / "09_main.csv", rows)
     pd.DataFrame(compute).to_csv(res / "09_compute.csv", index=False)
-    made = results.regenerate(res, None, fig, n_boot=200, verbose=False)
+    made = report.regenerate(res, None, fig, n_boot=200, verbose=False)
     tag = "synthetic_quick"
     for name in (f"main_coleaf6_{tag}", f"main_table1_{tag}", "paper_coleaf6", "paper_table1", f"compute_{tag}",
                  f"significance_{tag}", f"per_class_f1_{tag}", "stale", f"09_main_{tag}"):
@@ -103,7 +103,7 @@ def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
 def test_metric_disagreements_by_hand():
     # CoLeaF's own example (Table 6, segment level): HAN A 60.1 / Ao 33.1, MA A 60.3 / Ao 43.5
     t = pd.DataFrame({"name": ["HAN", "MA", "Z"], "A": [60.1, 60.3, 70.0], "Ao": [33.1, 43.5, 30.0]})
-    pairs = results.metric_disagreements(t, "A", "Ao", tol=1.0)
+    pairs = report.metric_disagreements(t, "A", "Ao", tol=1.0)
     assert len(pairs) == 3 and pairs["Ao x - y"].abs().is_monotonic_decreasing
     ma_han = pairs[(pairs.x == "MA") & (pairs.y == "HAN")].iloc[0]  # oriented: MA is better on Ao
     assert ma_han["A x - y"] == 0.2 and ma_han["Ao x - y"] == 10.4 and not ma_han.flip
@@ -115,4 +115,4 @@ def test_main_table_labels_stale_rows():
     frame = results.flag_stale(pd.DataFrame(fake_rows("HAN", [50, 51])))
     frame.loc[0, "code_version"] = "000000000000"
     frame = results.flag_stale(frame)
-    assert results.main_table(frame).loc["HAN", ("", "source")] == "ours: synthetic, quick, 2 seeds, 1 stale"
+    assert report.main_table(frame).loc["HAN", ("", "source")] == "ours: synthetic, quick, 2 seeds, 1 stale"

@@ -37,12 +37,11 @@ from pathlib import Path
 import numpy as np
 
 from avvp_lib.data import annotations as ann
+from avvp_lib.data.features import CLIPCLAP_STREAMS, HAN_STREAMS, PROMPT_STREAMS, STREAMS
 
 PROFILES = {"quick": 1500, "full": None}  # train videos (None: all 10000); val and test are always complete
-STREAM_DIMS = {"audio": 128, "visual_2d": 2048, "visual_3d": 512, "clip": 768, "clap": 512}
+STREAM_DIMS = {name: spec.shape[1] for name, spec in STREAMS.items()}  # the layout's table (features.STREAMS)
 STREAM_MODALITY = {"audio": "audio", "visual_2d": "visual", "visual_3d": "visual", "clip": "visual", "clap": "audio"}
-HAN_LAYOUT = {"audio": "vggish", "visual_2d": "res152", "visual_3d": "r2plus1d_18"}
-CLIP_CLAP_LAYOUT = {"clip": "feats_CLIP", "clap": "feats_CLAP"}
 FRAMES_PER_SEGMENT = 8
 
 # Classes that sound or look alike: they share part of their prototype (GUIDE section 3).
@@ -165,12 +164,12 @@ def render_stream(stream: str, active_self: np.ndarray, active_other: np.ndarray
     amp = knobs.amplitude[stream] * rng.uniform(1 - knobs.amplitude_spread, 1 + knobs.amplitude_spread, size=(n, 1, c))
     weights = (active_self + knobs.cross_leak * active_other) * amp
     x = (weights.reshape(n * t, c) @ prototypes).reshape(n, t, dim)
-    scale = 1.0 if stream in HAN_LAYOUT else 1.0 / np.sqrt(dim)
+    scale = 1.0 if stream in HAN_STREAMS else 1.0 / np.sqrt(dim)
     x += knobs.nuisance * scale * rng.standard_normal((n, 1, dim), dtype=np.float32)
     x += knobs.noise[stream] * scale * rng.standard_normal((n, t, dim), dtype=np.float32)
     if offset is not None:
         x += offset
-    if stream in CLIP_CLAP_LAYOUT:
+    if stream in CLIPCLAP_STREAMS:
         x = _unit(x)
     return x.astype(np.float32)
 
@@ -241,17 +240,16 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
         labels.test = labels.test.subset(range(min(max_videos, len(labels.test))))
 
     concepts = [LLP_CONCEPTS[c] for c in ann.LLP_CLASSES]
-    protos = {s: class_prototypes(s, knobs, seed) for s in HAN_LAYOUT}
-    protos |= {s: segment_prototypes(s, knobs, seed, concepts) for s in CLIP_CLAP_LAYOUT}
-    gap = {s: knobs.modality_gap * concept_vector("modality-gap", STREAM_DIMS[s], seed, space=s) for s in CLIP_CLAP_LAYOUT}
+    protos = {s: class_prototypes(s, knobs, seed) for s in HAN_STREAMS}
+    protos |= {s: segment_prototypes(s, knobs, seed, concepts) for s in CLIPCLAP_STREAMS}
+    gap = {s: knobs.modality_gap * concept_vector("modality-gap", STREAM_DIMS[s], seed, space=s) for s in CLIPCLAP_STREAMS}
 
-    for sub in HAN_LAYOUT.values():
-        (out / sub).mkdir(parents=True, exist_ok=True)
-    for sub in CLIP_CLAP_LAYOUT.values():
-        (out / sub / "segment_feats").mkdir(parents=True, exist_ok=True)
-        (out / sub / "event_feats").mkdir(parents=True, exist_ok=True)
-    for stream, sub in CLIP_CLAP_LAYOUT.items():
-        _save(out / sub / "event_feats" / "all_event_feats.npy", prompt_embeddings(stream, knobs, seed, concepts), np.float32)
+    for stream in STREAMS:
+        STREAMS[stream].path(out, "-").parent.mkdir(parents=True, exist_ok=True)
+    for stream in CLIPCLAP_STREAMS:
+        prompt_file = PROMPT_STREAMS[f"{stream}_text"].path(out)
+        prompt_file.parent.mkdir(parents=True, exist_ok=True)
+        _save(prompt_file, prompt_embeddings(stream, knobs, seed, concepts), np.float32)
 
     splits = [(train.video_ids, track_a, track_v), (labels.val.video_ids, labels.val.gt_audio.numpy(), labels.val.gt_visual.numpy()),
               (labels.test.video_ids, labels.test.gt_audio.numpy(), labels.test.gt_visual.numpy())]
@@ -267,9 +265,8 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
                 x = render_stream(stream, active[own], active[other], protos[stream], knobs, rng, gap.get(stream))
                 if stream == "visual_2d":
                     x = _expand_frames(x, knobs, rng)
-                folder = out / HAN_LAYOUT[stream] if stream in HAN_LAYOUT else out / CLIP_CLAP_LAYOUT[stream] / "segment_feats"
                 for j, vid in enumerate(ids[lo:hi]):
-                    _save(folder / f"{vid}.npy", x[j], dtype)
+                    _save(STREAMS[stream].path(out, vid), x[j], dtype)
             done += hi - lo
             if progress:
                 print(f"\r[synth] {done}/{total} videos", end="", flush=True)

@@ -52,7 +52,8 @@ import torch
 
 from avvp_lib.data import annotations as ann
 from avvp_lib.data import synth
-from avvp_lib.data.features import save_array_atomic
+from avvp_lib.data.features import PROMPT_STREAMS, save_array_atomic
+from avvp_lib.data.features import STREAMS as FEATURE_STREAMS
 
 UNAV_CLASSES: tuple[str, ...] = (
     'man speaking', 'woman speaking', 'kid speaking', 'male singing', 'people laughing', 'car passing by',
@@ -80,7 +81,8 @@ UNAV_SUBSETS = ("train", "validation", "test")
 MAX_SECONDS = 60  # longest UnAV-100 video
 DEFAULT_UNAV_JSON = Path(__file__).resolve().parents[2] / "data" / "unav100" / "unav100_annotations.json"
 UNAV_DIR = "unav100"
-STREAMS = {"clip": ("feats_CLIP", 768), "clap": ("feats_CLAP", 512)}
+#: the two streams and their width; files follow the LLP CLIP/CLAP layout (features.STREAMS) under ``unav100/``
+STREAMS = {s: FEATURE_STREAMS[s].shape[1] for s in ("clip", "clap")}
 
 #: videos rendered per subset (None: all). The quick profile pretrains on a random subset.
 UNAV_PROFILES = {"quick": {"train": 400, "validation": 150}, "full": {"train": None, "validation": None}}
@@ -334,7 +336,7 @@ def render_unav_streams(labels: np.ndarray, knobs: synth.SynthKnobs, seed: int, 
     modality-gap offset as LLP's CLIP/CLAP streams; rows are L2-normalised.
     """
     out = {}
-    for stream, (_, dim) in STREAMS.items():
+    for stream, dim in STREAMS.items():
         protos = (embeddings or {}).get(stream)
         if protos is None:
             protos = unav_embeddings(stream, knobs, seed)[1]
@@ -389,10 +391,10 @@ def generate_unav(root: str | Path, profile: str = "quick", seed: int = 0, json_
     chosen = {s: pick_subset(db, s, n, seed) for s, n in UNAV_PROFILES[profile].items()}
     labels = load_unav(json_path, subsets=tuple(chosen), video_ids=chosen)
     embeddings = {}
-    for stream, (folder, _) in STREAMS.items():
+    for stream in STREAMS:
         text, protos = unav_embeddings(stream, knobs, space_seed)
         embeddings[stream] = protos
-        save_array_atomic(out / folder / "event_feats" / "all_event_feats.npy", text)
+        save_array_atomic(PROMPT_STREAMS[f"{stream}_text"].path(out), text)
     rng = np.random.default_rng([seed, 7])
     for name, split in labels.splits.items():
         y = split.labels.numpy()
@@ -403,8 +405,8 @@ def generate_unav(root: str | Path, profile: str = "quick", seed: int = 0, json_
             feats = render_unav_streams(block, knobs, space_seed, rng, embeddings)
             for j, vid in enumerate(split.video_ids[lo:lo + chunk]):
                 t = int(split.durations[lo + j])
-                for stream, (folder, _) in STREAMS.items():
-                    save_array_atomic(out / folder / "segment_feats" / f"{vid}.npy", feats[stream][j, :t].astype(np.float16))
+                for stream in STREAMS:
+                    save_array_atomic(FEATURE_STREAMS[stream].path(out, vid), feats[stream][j, :t].astype(np.float16))
             if progress:
                 print(f"\r[unav] {name}: {min(lo + chunk, len(split))}/{len(split)} videos", end="", flush=True)
         if progress:
@@ -456,11 +458,11 @@ def load_unav_split(root: str | Path, subset: str, dtype=torch.float32) -> UnAVD
         raise UnAVError(f"{json_path} not found: run ensure_unav(root) or `python -m avvp_lib.data.unav --root {root}`")
     labels = load_unav(json_path, subsets=(subset,)).split(subset)
     n, t_max = labels.labels.shape[:2]
-    feats = {s: torch.zeros((n, t_max, dim), dtype=dtype) for s, (_, dim) in STREAMS.items()}
+    feats = {s: torch.zeros((n, t_max, dim), dtype=dtype) for s, dim in STREAMS.items()}
     for i, vid in enumerate(labels.video_ids):
         t = int(labels.durations[i])
-        for stream, (sub, dim) in STREAMS.items():
-            path = folder / sub / "segment_feats" / f"{vid}.npy"
+        for stream, dim in STREAMS.items():
+            path = FEATURE_STREAMS[stream].path(folder, vid)
             if not path.is_file():
                 raise UnAVError(f"missing feature file {path}: expected ({t}, {dim}) for video {vid} ({subset})")
             x = np.load(path)
@@ -475,8 +477,8 @@ def load_unav_split(root: str | Path, subset: str, dtype=torch.float32) -> UnAVD
 def load_unav_prompts(root: str | Path, dtype=torch.float32) -> dict[str, torch.Tensor]:
     """``clip_text`` (100, 768) and ``clap_text`` (100, 512) prompt embeddings of UnAV-100."""
     out = {}
-    for stream, (sub, dim) in STREAMS.items():
-        path = Path(root) / UNAV_DIR / sub / "event_feats" / "all_event_feats.npy"
+    for stream, dim in STREAMS.items():
+        path = PROMPT_STREAMS[f"{stream}_text"].path(Path(root) / UNAV_DIR)
         if not path.is_file():
             raise UnAVError(f"missing prompt embeddings {path}: expected ({NUM_UNAV_CLASSES}, {dim})")
         x = np.load(path)

@@ -13,8 +13,11 @@ The features of this course's synthetic benchmark are not the real CLIP/CLAP one
 numbers do not transfer; :func:`calibrate_thresholds` picks one threshold per class on a split
 with dense labels (validation), the automated version of VALOR's hand tuning.
 
-Note for the lead: UWAV's ``avvp_lib/pseudo_labels.py`` was not there when this was written;
-these functions may be deduplicated with its ``valor_pseudo_labels``.
+UWAV's ``avvp_lib.pseudo_labels.valor_pseudo_labels`` applies the same rule ``1{z > theta} * y``
+(through UWAV's Eq. 10, ``losses.uwav.hard_pseudo_labels``) but picks each threshold as the exact
+best-F1 cut, as UWAV's released code does; LINK keeps this coarser cosine grid, closer to VALOR's
+hand-set values. The two threshold rules are kept apart on purpose: each method family reproduces
+its own paper's choice, and changing one must not change the other's numbers.
 """
 from __future__ import annotations
 
