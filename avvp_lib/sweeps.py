@@ -353,6 +353,12 @@ def run_all_ablations(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, dev
         print(f"[sweeps] ablations of {module_name} -> results/{csv_name}", flush=True)
         module.run_ablations(profile, list(seeds), course.RESULTS_DIR / csv_name, data_root=data_root, force=force,
                              device=device)
+        if name == "uwav":  # UWAV Table 3: the pseudo-labels' own accuracy, one row per source and pretraining seed
+            from avvp_lib.pseudo_labels import run_pseudo_label_accuracy
+
+            print("[sweeps] UWAV pseudo-label accuracy -> results/05_uwav_pseudolabels.csv", flush=True)
+            run_pseudo_label_accuracy(profile, list(seeds), course.RESULTS_DIR / "05_uwav_pseudolabels.csv",
+                                      data_root, device)
     return skipped
 
 

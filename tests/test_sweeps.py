@@ -50,3 +50,23 @@ def test_missing_module_is_skipped_with_a_message(tiny_root, tmp_path, monkeypat
 def test_cli_rejects_unknown_methods():
     with pytest.raises(SystemExit):
         sweeps.main(["--only", "han,foo"])
+
+
+def test_ablation_sweep_calls_each_module_once_and_uwav_table3(monkeypatch, tmp_path):
+    """--ablations: one run_ablations per method module (VALOR and LINK share one), plus UWAV's Table 3."""
+    import types
+
+    from avvp_lib import pseudo_labels, sweeps
+
+    calls = []
+
+    def fake_module(name, needs):
+        return types.SimpleNamespace(run_ablations=lambda profile, seeds, out_csv, **kw: calls.append((name, out_csv.name)))
+
+    monkeypatch.setattr(sweeps, "_module", fake_module)
+    monkeypatch.setattr(pseudo_labels, "run_pseudo_label_accuracy",
+                        lambda profile, seeds, out_csv, data_root, device: calls.append(("table3", out_csv.name)))
+    skipped = sweeps.run_all_ablations("quick", (0, 1), only=("coleaf", "uwav", "valor", "link"))
+    assert skipped == []
+    assert calls == [("avvp_lib.methods.coleaf", "04_coleaf_ablations.csv"), ("avvp_lib.methods.uwav", "06_uwav_ablations.csv"),
+                     ("table3", "05_uwav_pseudolabels.csv"), ("avvp_lib.methods.link", "07_link_ablations.csv")]
