@@ -544,11 +544,15 @@ def bench_scaling_videos(b: Bench) -> None:
               note="test ground truth/predictions replicated; CPU (NumPy)")
 
 
+def _resident_train_val(b: Bench):
+    """The train split (first ``--max-train`` videos) and 16 val videos, resident on the benchmark's device."""
+    root = subset_root(b.root, b.tmp, n_train=b.args.max_train, n_val=16)
+    return load_split(root, "train", device=b.device), load_split(root, "val", device=b.device)
+
+
 def bench_scaling_batch(b: Bench) -> None:
     device = b.device
-    root = subset_root(b.root, b.tmp, n_train=b.args.max_train, n_val=16)
-    train = load_split(root, "train", device=device)
-    val = load_split(root, "val", device=device)
+    train, val = _resident_train_val(b)
     n = len(train)
     for batch_size in b.args.batch_sizes:
         config = TrainConfig(epochs=1, batch_size=batch_size, lr=3e-4, device=str(device))
@@ -571,9 +575,7 @@ def bench_seeds(b: Bench) -> None:
     from avvp_lib.ensemble import fit_ensemble
 
     device = b.device
-    root = subset_root(b.root, b.tmp, n_train=b.args.max_train, n_val=16)
-    train = load_split(root, "train", device=device)
-    val = load_split(root, "val", device=device)
+    train, val = _resident_train_val(b)
     n = len(train)
     config = TrainConfig(epochs=1, batch_size=16, lr=3e-4, device=str(device))
     steps = math.ceil(n / config.batch_size)
