@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps sensitivity bench results clean-runs
+.PHONY: setup data course notebooks test unit nbval sweeps sweeps-ensemble sensitivity bench results clean-runs
 
 setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
 	@bash scripts/setup_env.sh
@@ -30,6 +30,10 @@ test: data  ## unit tests + nbval over the committed notebooks
 
 sweeps: data  ## ablation tables: every configuration x seeds -> results/*.csv
 	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations
+
+sweeps-ensemble: data  ## CoLeaF's ablation table with each configuration's seeds as one batched model -> results/04_coleaf_ablations_ensemble.csv
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --no-main --only coleaf --engine ensemble \
+	    --threads 1
 
 sensitivity: data  ## UWAV alpha / W sensitivity (supplementary Fig. A4-A5) -> results/06_uwav_sensitivity.csv
 	$(PY) -m avvp_lib.methods.uwav --profile $(PROFILE) --seeds 0 1 2 --threads 1 --out results/06_uwav_sensitivity.csv \

@@ -386,6 +386,38 @@ def figure_significance(sig: pd.DataFrame, source: str, baseline: str = "HAN"):
     return fig
 
 
+# ----------------------------------------------------------------------- engine agreement
+ENGINE_METRICS = ("segment/Ao", "segment/Vo", "segment/AV", "segment/Type@AV")
+
+
+def engine_agreement(sequential: pd.DataFrame, ensemble: pd.DataFrame, metrics=ENGINE_METRICS,
+                     alpha: float = 0.05, digits: int = 1) -> pd.DataFrame:
+    """Does training the seeds as one batched model reproduce the sequential table? Per variant and metric:
+    both engines' mean ± std over seeds, the difference of the means (ensemble - sequential) and Welch's
+    test over seeds (:func:`avvp_lib.stats.seed_noise_test`). Only the dropout masks differ between the
+    engines, so a faithful ensemble leaves about ``alpha`` of the cells ``distinguishable`` by chance.
+
+    Both frames: results rows of one data source and profile; variants present in only one are left out.
+    """
+    from avvp_lib.stats import seed_noise_test
+
+    for name, frame in (("sequential", sequential), ("ensemble", ensemble)):
+        if frame[["data", "profile"]].drop_duplicates().shape[0] > 1:
+            raise ValueError(f"engine_agreement compares one data source and profile; the {name} rows mix several")
+    rows = []
+    for variant in [v for v in sequential.variant.unique() if v in set(ensemble.variant)]:
+        a, b = sequential[sequential.variant == variant], ensemble[ensemble.variant == variant]
+        for m in metrics:
+            test = seed_noise_test(b[m], a[m], alpha)
+            rows.append({"variant": variant, "metric": m,
+                         "sequential": f"{a[m].mean():.{digits}f} ± {a[m].std(ddof=1):.{digits}f}",
+                         "ensemble": f"{b[m].mean():.{digits}f} ± {b[m].std(ddof=1):.{digits}f}",
+                         "diff": round(test["diff"], 2), "p": round(test["p"], 3),
+                         "distinguishable": test["distinguishable"], "seeds": f"{len(a)}/{len(b)}"})
+    return pd.DataFrame(rows, columns=["variant", "metric", "sequential", "ensemble", "diff", "p", "distinguishable",
+                                       "seeds"])
+
+
 # ------------------------------------------------------------------------------- regenerate all
 def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | None = None,
                figures_dir: str | Path = FIGURES_DIR, main_stem: str = "09_main", n_boot: int = 1000,
@@ -460,14 +492,18 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
 
 #: rows that score something other than a trained model (UWAV's pseudo-labels evaluated as predictions)
 NOT_MODELS = ("pseudo-labels",)
+#: results files that re-run a table with another training engine (seeds as one batched model); pooled with
+#: the sequential rows they would count every configuration twice, so cross-file views leave them out
+ENGINE_CHECKS = ("04_coleaf_ablations_ensemble",)
 
 
 def everything_frame(everything: dict[str, pd.DataFrame], data: str, profile: str,
-                     exclude_methods=NOT_MODELS) -> pd.DataFrame:
+                     exclude_methods=NOT_MODELS, exclude_files=ENGINE_CHECKS) -> pd.DataFrame:
     """All results rows of one data source and profile, across files (duplicates of a run kept once);
-    rows whose ``method`` is in ``exclude_methods`` (default: pseudo-label accuracy rows) are left out."""
+    rows whose ``method`` is in ``exclude_methods`` (default: pseudo-label accuracy rows) and the files
+    named in ``exclude_files`` (default: the engine re-runs of :data:`ENGINE_CHECKS`) are left out."""
     frames = [f[(f.data == data) & (f.profile == profile) & ~f.method.isin(list(exclude_methods))]
-              for f in everything.values()]
+              for stem, f in everything.items() if stem not in exclude_files]
     frames = [f for f in frames if len(f)]
     if not frames:
         return pd.DataFrame(columns=RESULT_COLUMNS)

@@ -54,6 +54,11 @@ ABLATION_SWEEPS = {"han": ("avvp_lib.methods.mmil", None),
                    "uwav": ("avvp_lib.methods.uwav", "06_uwav_ablations.csv"),
                    "valor": ("avvp_lib.methods.link", "07_link_ablations.csv"),
                    "link": ("avvp_lib.methods.link", "07_link_ablations.csv")}
+#: tables a method's ``--ablations`` also writes after its sweep: (module, function(profile, seeds, out_csv,
+#: data_root, device), results CSV, what). UWAV Table 3 scores the pseudo-labels themselves, one row per source
+#: and pretraining seed.
+ABLATION_FOLLOW_UPS = {"uwav": (("avvp_lib.pseudo_labels", "run_pseudo_label_accuracy", "05_uwav_pseudolabels.csv",
+                                 "UWAV pseudo-label accuracy"),)}
 
 
 class Unavailable(RuntimeError):
@@ -335,30 +340,135 @@ def run_main(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, data_root=No
     return skipped
 
 
+# ------------------------------------------------------------------- seeds as one batched model
+ENGINES = ("auto", "sequential", "ensemble")
+#: ablation sweeps that can train their seeds as one vmapped model (``avvp_lib.ensemble``). UWAV's mixup turns
+#: its Beta draw into a Python float (``losses.uwav.sample_mixup``) and LINK's ``training_loss`` calls ``.item()``
+#: on its terms; neither runs under vmap yet, so their sweeps stay sequential whatever the engine.
+ENSEMBLE_SWEEPS = ("coleaf",)
+#: where the ensemble engine writes (apart from the sequential table: an ensemble run is another run, with
+#: other dropout noise; notebook 04 compares the two and falls back to this file when it is the only one)
+ENSEMBLE_CSV = course.RESULTS_DIR / "04_coleaf_ablations_ensemble.csv"
+
+
+def resolve_engine(engine: str, device: str = "auto") -> str:
+    """``auto``: the seed ensemble on a GPU (launch-bound small batches: K seeds cost about one), sequential
+    runs on a CPU (compute-bound: the ensemble does the same arithmetic plus vmap's overhead, measured
+    0.6-0.9x in ``benchmarks``)."""
+    from avvp_lib.train import resolve_device
+
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r}; expected one of {ENGINES}")
+    if engine == "auto":
+        return "ensemble" if resolve_device(device).type == "cuda" else "sequential"
+    return engine
+
+
+def ensemble_provenance(run_config: dict, seeds) -> dict:
+    """A sequential run's provenance plus the engine and the seed group. Member k of an ensemble sees the data
+    order and initial weights of its own seed but dropout masks drawn for the whole group (seeded by the
+    group's first seed), so its numbers depend on the group and must not share a hash with a sequential run."""
+    return {**run_config, "engine": "seed-ensemble", "ensemble_seeds": [int(s) for s in seeds]}
+
+
+def coleaf_rows_current(frame: pd.DataFrame, profile: str, device: str = "auto") -> pd.Series:
+    """True for CoLeaF-table rows whose ``config_hash`` is what the current code writes for them: a sequential
+    run's (``coleaf.run_config``) or an ensemble run's (:func:`ensemble_provenance`, the seed group being the
+    seeds of that variant in ``frame``, as one sweep call writes them). Unknown variants are not current."""
+    from avvp_lib.methods import coleaf as cl
+
+    groups = {v: sorted({int(x) for x in seeds}) for v, seeds in frame.groupby("variant")["seed"]}
+    current = []
+    for variant, seed, hashed in zip(frame["variant"], frame["seed"], frame["config_hash"]):
+        if variant not in cl.ABLATIONS:
+            current.append(False)
+            continue
+        sequential = cl.run_config(variant, cl.train_config(profile, int(seed), device), profile)
+        current.append(hashed in (config_hash(sequential), config_hash(ensemble_provenance(sequential, groups[variant]))))
+    return pd.Series(current, index=frame.index, dtype=bool)
+
+
+def run_coleaf_ablations_ensemble(profile: str = "quick", seeds=(0, 1, 2), out_csv: Path | None = None,
+                                  variants=None, device: str = "auto", data_root=None, force: bool = False,
+                                  splits: dict | None = None, verbose: bool = True) -> pd.DataFrame:
+    """CoLeaF's ablation table (``methods.coleaf.ABLATIONS``, HAN rows included) with every configuration's
+    seeds trained as one model by :func:`avvp_lib.ensemble.fit_ensemble`; one results row per seed, upserted
+    into ``out_csv`` (default :data:`ENSEMBLE_CSV`) after each configuration.
+
+    Same recipe, widths and test evaluation as ``coleaf.run_ablations``; rows carry
+    :func:`ensemble_provenance` in their ``config_hash``. A configuration whose rows are all present with the
+    current hash is skipped unless ``force``. There are no checkpoints (a killed sweep re-trains the
+    configuration it was in) and nothing is written to the ``runs/`` folders that notebooks reload.
+    """
+    from avvp_lib.ensemble import fit_ensemble
+    from avvp_lib.methods import coleaf as cl
+    from avvp_lib.train import evaluate_method, resolve_device
+
+    seeds = [int(s) for s in seeds]
+    variants = list(variants or cl.ABLATIONS)
+    unknown = [v for v in variants if v not in cl.ABLATIONS]
+    if unknown:
+        raise KeyError(f"unknown ablation(s) {unknown}; expected names from {sorted(cl.ABLATIONS)}")
+    out_csv = Path(out_csv) if out_csv is not None else ENSEMBLE_CSV
+    if splits is None:
+        from avvp_lib.data.dataset import load_split
+
+        root = course.setup(profile, data_root, 0, device)["data_root"]
+        splits = {s: load_split(root, s) for s in ("train", "val", "test")}
+    source, dev = splits["train"].data_source, str(resolve_device(device))
+    done = read_results(out_csv) if out_csv.is_file() else None
+    for variant in variants:
+        provenance = {s: ensemble_provenance(cl.run_config(variant, cl.train_config(profile, s, device), profile), seeds)
+                      for s in seeds}
+        if not force and done is not None and all(
+                ((done.variant == variant) & (done.seed == s) & (done.data == source) & (done.profile == profile)
+                 & (done.config_hash == config_hash(provenance[s]))).any() for s in seeds):
+            continue
+        t0 = time.perf_counter()
+        methods, results = fit_ensemble(lambda s: cl.build_method(variant, s, profile), seeds, splits["train"],
+                                        splits["val"], cl.train_config(profile, seeds[0], device))
+        rows = [make_row(cl.method_name(variant), variant, s, source, profile, evaluate_method(m, splits["test"]),
+                         r.train_seconds, provenance[s], dev) for s, m, r in zip(seeds, methods, results)]
+        done = append_rows(out_csv, rows)
+        if verbose:
+            av = [f"{row['segment/Type@AV']:.1f}" for row in rows]
+            print(f"[sweeps] ensemble {variant} seeds {seeds}: segment Type@AV {av} "
+                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
+    return read_results(out_csv)
+
+
 def run_all_ablations(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, device: str = "auto",
-                      force: bool = False, data_root=None) -> list[str]:
-    """Call each method module's ``run_ablations(profile, seeds, out_csv)`` where it exists."""
+                      force: bool = False, data_root=None, engine: str = "sequential",
+                      ensemble_csv: Path | None = None) -> list[str]:
+    """Call each method module's ``run_ablations(profile, seeds, out_csv)`` where it exists; with the
+    ``ensemble`` engine (or ``auto`` on a GPU) the sweeps of :data:`ENSEMBLE_SWEEPS` train each
+    configuration's seeds as one batched model instead (rows to ``ensemble_csv``, default :data:`ENSEMBLE_CSV`)."""
+    engine = resolve_engine(engine, device)
     skipped, seen = [], set()
     for name in only:
         module_name, csv_name = ABLATION_SWEEPS[name]
         if module_name in seen:
             continue
         seen.add(module_name)
+        if engine == "ensemble" and name in ENSEMBLE_SWEEPS:
+            out = Path(ensemble_csv) if ensemble_csv is not None else ENSEMBLE_CSV
+            print(f"[sweeps] ablations of {module_name}, seeds as one model -> {out}", flush=True)
+            run_coleaf_ablations_ensemble(profile, seeds, out, device=device, data_root=data_root, force=force)
+            continue
         try:
             module = _module(module_name, ("run_ablations",))
         except Unavailable as error:
             print(f"[sweeps] no ablation sweep for {name}: {error}", flush=True)
             skipped.append(name)
             continue
-        print(f"[sweeps] ablations of {module_name} -> results/{csv_name}", flush=True)
+        note = " (sequential seeds: no ensemble path for this sweep)" if engine == "ensemble" else ""
+        print(f"[sweeps] ablations of {module_name} -> results/{csv_name}{note}", flush=True)
         module.run_ablations(profile, list(seeds), course.RESULTS_DIR / csv_name, data_root=data_root, force=force,
                              device=device)
-        if name == "uwav":  # UWAV Table 3: the pseudo-labels' own accuracy, one row per source and pretraining seed
-            from avvp_lib.pseudo_labels import run_pseudo_label_accuracy
-
-            print("[sweeps] UWAV pseudo-label accuracy -> results/05_uwav_pseudolabels.csv", flush=True)
-            run_pseudo_label_accuracy(profile, list(seeds), course.RESULTS_DIR / "05_uwav_pseudolabels.csv",
-                                      data_root, device)
+        for module_path, function, follow_csv, what in ABLATION_FOLLOW_UPS.get(name, ()):
+            print(f"[sweeps] {what} -> results/{follow_csv}", flush=True)
+            getattr(importlib.import_module(module_path), function)(profile, list(seeds),
+                                                                     course.RESULTS_DIR / follow_csv, data_root, device)
     return skipped
 
 
@@ -377,6 +487,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="recompute rows that already exist (reuses finished checkpoints in runs/)")
     parser.add_argument("--retrain", action="store_true", help="with --force: train from scratch, ignoring runs/")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--engine", default="auto", choices=ENGINES,
+                        help="ablation sweeps: seeds one after the other (sequential) or as one batched model "
+                             "(ensemble; CoLeaF's table); auto = ensemble on a GPU, sequential on a CPU")
+    parser.add_argument("--ensemble-csv", default=None,
+                        help=f"with the ensemble engine: write its rows here (default results/{ENSEMBLE_CSV.name})")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -387,7 +502,8 @@ def main(argv: list[str] | None = None) -> None:
     skipped = [] if args.no_main else run_main(args.profile, args.seeds, only, args.data_root, args.device,
                                                args.force or args.retrain, retrain=args.retrain)
     if args.ablations:
-        skipped += run_all_ablations(args.profile, args.seeds, only, args.device, args.retrain, args.data_root)
+        skipped += run_all_ablations(args.profile, args.seeds, only, args.device, args.retrain, args.data_root,
+                                     args.engine, args.ensemble_csv)
     if skipped:
         print(f"[sweeps] skipped (module not available): {sorted(set(skipped))}", file=sys.stderr)
 

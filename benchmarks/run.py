@@ -18,7 +18,7 @@ Benchmarks (``--only`` takes a comma-separated subset; default all):
 ``scaling_videos``  our epoch time, ``evaluate`` time and peak memory vs the number of videos (train
                     tensors replicated in memory).
 ``scaling_batch``   our epoch time and peak memory vs the batch size.
-``seeds``           K seeds of HAN as one vmapped model (``avvp_lib.ensemble``) vs K sequential runs.
+``seeds``           K seeds of HAN and of CoLeaF as one vmapped model (``avvp_lib.ensemble``) vs K sequential runs.
 
 Each row records the device (and the GPU's name), torch threads, DataLoader workers and the 1-minute
 load average when it was measured; CSV -> ``<out>/bench_<profile>_<cpu|cuda>.csv`` (written atomically
@@ -571,32 +571,48 @@ def bench_scaling_batch(b: Bench) -> None:
 
 
 # ------------------------------------------------------------------------------------------ (e) seeds
+def _seed_models(profile: str) -> dict:
+    """model name -> (make(seed) -> method, the recipe's TrainConfig) for the seeds benchmark: HAN at batch 16
+    (the official recipe) and CoLeaF (the ablation sweep's ``full`` configuration and recipe)."""
+    from avvp_lib.methods import coleaf
+
+    def han(seed: int):
+        torch.manual_seed(seed)
+        return HANMethod()
+
+    return {"HAN": (han, TrainConfig(epochs=1, batch_size=16, lr=3e-4)),
+            "CoLeaF": (lambda seed: coleaf.build_method("full", seed, profile), coleaf.train_config(profile))}
+
+
 def bench_seeds(b: Bench) -> None:
     from avvp_lib.ensemble import fit_ensemble
 
     device = b.device
     train, val = _resident_train_val(b)
     n = len(train)
-    config = TrainConfig(epochs=1, batch_size=16, lr=3e-4, device=str(device))
-    steps = math.ceil(n / config.batch_size)
-    torch.manual_seed(0)
-    single = _fit_epoch_seconds(HANMethod().to(device), train, val, config, b.repeats)
-    t1, t1_low = _median_min(single)
-    b.add("seeds", "one run (1 seed)", loop="sequential", model="ours", n_videos=n, batch_size=16, k=1, steps=steps,
-          repeats=b.repeats, seconds=t1, seconds_min=t1_low, throughput=1 / t1, throughput_unit="seed-epochs/s")
-    for k in b.args.seeds_k:
-        times = []
-        for r in range(b.repeats):
-            _, results = fit_ensemble(lambda s: HANMethod(), list(range(k)), train, val, config.replace(seed=r))
-            times.append(results[0].train_seconds * k)
-        med, low = _median_min(times)
-        b.add("seeds", f"K={k} sequential", loop="sequential", model="ours", n_videos=n, batch_size=16, k=k,
-              steps=steps * k, seconds=k * t1, throughput=1 / t1, throughput_unit="seed-epochs/s",
-              note="K x the measured single-run epoch")
-        b.add("seeds", f"K={k} ensemble (vmap)", loop="ensemble", model="ours", n_videos=n, batch_size=16, k=k,
-              steps=steps, repeats=b.repeats, seconds=med, seconds_min=low, throughput=k / med,
-              throughput_unit="seed-epochs/s", speedup=k * t1 / med,
-              note="avvp_lib.ensemble.fit_ensemble: each member its own data order; speedup vs sequential")
+    models = _seed_models(b.args.profile)
+    for name in b.args.seeds_models:
+        if name not in models:
+            raise SystemExit(f"--seeds-models: unknown model {name!r}; expected some of {sorted(models)}")
+        make, recipe = models[name]
+        config = recipe.replace(epochs=1, device=str(device))
+        steps = math.ceil(n / config.batch_size)
+        single = _fit_epoch_seconds(make(0).to(device), train, val, config, b.repeats)
+        t1, t1_low = _median_min(single)
+        common = dict(model=name, n_videos=n, batch_size=config.batch_size, throughput_unit="seed-epochs/s")
+        b.add("seeds", f"{name}: one run (1 seed)", loop="sequential", k=1, steps=steps, repeats=b.repeats,
+              seconds=t1, seconds_min=t1_low, throughput=1 / t1, **common)
+        for k in b.args.seeds_k:
+            times = []
+            for r in range(b.repeats):
+                _, results = fit_ensemble(make, list(range(k)), train, val, config.replace(seed=r))
+                times.append(results[0].train_seconds * k)
+            med, low = _median_min(times)
+            b.add("seeds", f"{name}: K={k} sequential", loop="sequential", k=k, steps=steps * k, seconds=k * t1,
+                  throughput=1 / t1, note="K x the measured single-run epoch", **common)
+            b.add("seeds", f"{name}: K={k} ensemble (vmap)", loop="ensemble", k=k, steps=steps, repeats=b.repeats,
+                  seconds=med, seconds_min=low, throughput=k / med, speedup=k * t1 / med, **common,
+                  note="avvp_lib.ensemble.fit_ensemble: each member its own data order; speedup vs sequential")
 
 
 RUNNERS = {"han_epoch": bench_han_epoch, "eval": bench_eval, "inference": bench_inference, "methods": bench_methods,
@@ -687,11 +703,10 @@ def plot(frame: pd.DataFrame, path: Path) -> None:
     if sd.empty:
         empty(ax, "(e) seeds in parallel")
     else:
-        for loop, style in (("sequential", "o--"), ("ensemble", "s-")):
-            part = sd[sd.loop == loop].sort_values("k")
-            part = part[part.case != "one run (1 seed)"]
+        for (model, loop), part in sd.groupby(["model", "loop"], sort=False):
+            part = part[~part.case.str.endswith("one run (1 seed)")].sort_values("k")
             if not part.empty:
-                ax.plot(part.k, part.throughput, style, label=loop)
+                ax.plot(part.k, part.throughput, "o--" if loop == "sequential" else "s-", label=f"{model} {loop}")
         ax.set_xlabel("seeds K"), ax.set_ylabel("seed-epochs / s"), ax.legend(fontsize=8)
         ax.set_title("(e) K seeds: vmapped vs sequential", fontsize=10)
     fig.tight_layout()
@@ -723,6 +738,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--videos", type=_ints, default=[1000, 2000, 5000, 10000], help="scaling_videos sizes")
     parser.add_argument("--batch-sizes", type=_ints, default=[16, 32, 64, 128, 256], help="scaling_batch sizes")
     parser.add_argument("--seeds-k", type=_ints, default=[1, 2, 4, 8], help="ensemble sizes for the seeds benchmark")
+    parser.add_argument("--seeds-models", type=lambda v: [m.strip() for m in v.split(",") if m.strip()],
+                        default=["HAN", "CoLeaF"], help="models of the seeds benchmark (HAN, CoLeaF)")
     args = parser.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in args.only if s not in BENCHMARKS]

@@ -116,3 +116,26 @@ def test_main_table_labels_stale_rows():
     frame.loc[0, "code_version"] = "000000000000"
     frame = results.flag_stale(frame)
     assert report.main_table(frame).loc["HAN", ("", "source")] == "ours: synthetic, quick, 2 seeds, 1 stale"
+
+
+def test_engine_agreement_means_differences_and_welch():
+    seq = pd.DataFrame(fake_rows("CoLeaF", [50, 51, 52], "full") + fake_rows("HAN", [40, 41, 42], "han")
+                       + fake_rows("HAN", [30, 30, 30], "only_sequential"))
+    ens = pd.DataFrame(fake_rows("CoLeaF", [50, 51, 52], "full") + fake_rows("HAN", [50, 51, 52], "han"))
+    table = report.engine_agreement(seq, ens, metrics=["segment/Ao"])
+    assert table.variant.tolist() == ["full", "han"]  # only_sequential has no ensemble rows
+    full, han = table.iloc[0], table.iloc[1]
+    assert (full.sequential, full.ensemble, full["diff"], full.p, full.distinguishable) == (
+        "51.0 ± 1.0", "51.0 ± 1.0", 0.0, 1.0, False)
+    assert han["diff"] == 10.0 and han.p < 0.001 and han.distinguishable and han.seeds == "3/3"
+    mixed = pd.concat([seq, pd.DataFrame(fake_rows("HAN", [1, 2], "han", profile="full"))])
+    with pytest.raises(ValueError, match="sequential rows mix"):
+        report.engine_agreement(mixed, ens)
+
+
+def test_engine_check_files_are_not_pooled_with_the_tables_they_repeat():
+    seq = results.flag_stale(pd.DataFrame(fake_rows("CoLeaF", [50, 51], "full")))
+    ens = seq.assign(config_hash="another-engine")
+    both = report.everything_frame({"04_coleaf_ablations": seq, "04_coleaf_ablations_ensemble": ens},
+                                   "synthetic", "quick")
+    assert len(both) == 2 and set(both.config_hash) == set(seq.config_hash)
