@@ -492,16 +492,18 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
 
 #: rows that score something other than a trained model (UWAV's pseudo-labels evaluated as predictions)
 NOT_MODELS = ("pseudo-labels",)
-#: results files that re-run a table with another training engine (seeds as one batched model); pooled with
-#: the sequential rows they would count every configuration twice, so cross-file views leave them out
-ENGINE_CHECKS = ("04_coleaf_ablations_ensemble",)
 
 
 def everything_frame(everything: dict[str, pd.DataFrame], data: str, profile: str,
-                     exclude_methods=NOT_MODELS, exclude_files=ENGINE_CHECKS) -> pd.DataFrame:
+                     exclude_methods=NOT_MODELS, exclude_files=None) -> pd.DataFrame:
     """All results rows of one data source and profile, across files (duplicates of a run kept once);
     rows whose ``method`` is in ``exclude_methods`` (default: pseudo-label accuracy rows) and the files
-    named in ``exclude_files`` (default: the engine re-runs of :data:`ENGINE_CHECKS`) are left out."""
+    (stems) in ``exclude_files`` are left out. The default leaves out the seed-ensemble re-run of CoLeaF's
+    table (``sweeps.ENSEMBLE_CSV``): pooled with the sequential rows it would count every configuration twice."""
+    if exclude_files is None:
+        from avvp_lib.sweeps import ENSEMBLE_CSV
+
+        exclude_files = (ENSEMBLE_CSV.stem,)
     frames = [f[(f.data == data) & (f.profile == profile) & ~f.method.isin(list(exclude_methods))]
               for stem, f in everything.items() if stem not in exclude_files]
     frames = [f for f in frames if len(f)]

@@ -353,8 +353,8 @@ ENSEMBLE_CSV = course.RESULTS_DIR / "04_coleaf_ablations_ensemble.csv"
 
 def resolve_engine(engine: str, device: str = "auto") -> str:
     """``auto``: the seed ensemble on a GPU (launch-bound small batches: K seeds cost about one), sequential
-    runs on a CPU (compute-bound: the ensemble does the same arithmetic plus vmap's overhead, measured
-    0.6-0.9x in ``benchmarks``)."""
+    runs on a CPU (compute-bound: the ensemble does the same arithmetic plus vmap's overhead; ``benchmarks``
+    measured 0.78-0.86x of sequential speed for HAN and 0.83-1.18x for CoLeaF's quick width)."""
     from avvp_lib.train import resolve_device
 
     if engine not in ENGINES:
@@ -416,20 +416,20 @@ def run_coleaf_ablations_ensemble(profile: str = "quick", seeds=(0, 1, 2), out_c
         root = course.setup(profile, data_root, 0, device)["data_root"]
         splits = {s: load_split(root, s) for s in ("train", "val", "test")}
     source, dev = splits["train"].data_source, str(resolve_device(device))
-    done = read_results(out_csv) if out_csv.is_file() else None
+    if verbose:
+        print(f"[sweeps] CoLeaF ablations, seeds as one model -> {out_csv}", flush=True)
     for variant in variants:
         provenance = {s: ensemble_provenance(cl.run_config(variant, cl.train_config(profile, s, device), profile), seeds)
                       for s in seeds}
-        if not force and done is not None and all(
-                ((done.variant == variant) & (done.seed == s) & (done.data == source) & (done.profile == profile)
-                 & (done.config_hash == config_hash(provenance[s]))).any() for s in seeds):
+        if not force and all(cl._has_row(out_csv, variant, s, source, profile, config_hash(provenance[s]))
+                             for s in seeds):
             continue
         t0 = time.perf_counter()
         methods, results = fit_ensemble(lambda s: cl.build_method(variant, s, profile), seeds, splits["train"],
                                         splits["val"], cl.train_config(profile, seeds[0], device))
         rows = [make_row(cl.method_name(variant), variant, s, source, profile, evaluate_method(m, splits["test"]),
                          r.train_seconds, provenance[s], dev) for s, m, r in zip(seeds, methods, results)]
-        done = append_rows(out_csv, rows)
+        append_rows(out_csv, rows)
         if verbose:
             av = [f"{row['segment/Type@AV']:.1f}" for row in rows]
             print(f"[sweeps] ensemble {variant} seeds {seeds}: segment Type@AV {av} "
@@ -451,9 +451,7 @@ def run_all_ablations(profile: str = "quick", seeds=(0, 1, 2), only=METHODS, dev
             continue
         seen.add(module_name)
         if engine == "ensemble" and name in ENSEMBLE_SWEEPS:
-            out = Path(ensemble_csv) if ensemble_csv is not None else ENSEMBLE_CSV
-            print(f"[sweeps] ablations of {module_name}, seeds as one model -> {out}", flush=True)
-            run_coleaf_ablations_ensemble(profile, seeds, out, device=device, data_root=data_root, force=force)
+            run_coleaf_ablations_ensemble(profile, seeds, ensemble_csv, device=device, data_root=data_root, force=force)
             continue
         try:
             module = _module(module_name, ("run_ablations",))
