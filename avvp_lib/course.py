@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -15,10 +16,16 @@ import torch
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-FIGURE_DIR = REPO_ROOT / "figures"
+#: where notebooks save figures: ``runs/figures`` (git-ignored) unless ``AVVP_FIGURE_DIR`` says otherwise.
+#: Only ``make notebooks`` (``--in-place``) points it at the committed ``figures/``, so tests and
+#: ``make course`` never rewrite tracked files.
+FIGURE_DIR = Path(os.environ.get("AVVP_FIGURE_DIR") or REPO_ROOT / "runs" / "figures").resolve()
+COMMITTED_FIGURE_DIR = REPO_ROOT / "figures"
 RESULTS_DIR = REPO_ROOT / "results"
 RUNS_DIR = REPO_ROOT / "runs"
 PROFILES = ("quick", "full")
+#: the papermill parameters every notebook declares in its ``parameters`` cell (GUIDE section 4)
+PARAMETERS = ("profile", "data_root", "seed", "device")
 
 
 class ParameterError(ValueError):
@@ -40,6 +47,40 @@ def check_parameters(profile: str, data_root: str | Path | None, seed: int, devi
         raise ParameterError(f"device={device!r} but no CUDA device is available; use 'auto' or 'cpu'")
 
 
+def injected_parameter_names() -> list[str] | None:
+    """Names papermill injected into the running kernel (its ``# Parameters`` cell), or ``None`` outside
+    IPython / without injected parameters. Read from the kernel's input history, so a misspelled
+    ``papermill ... -p proflie quick`` is seen even when papermill is called directly."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None:
+        return None
+    names: list[str] = []
+    found = False
+    for source in shell.user_ns.get("In", []):
+        if not isinstance(source, str) or not source.lstrip().startswith("# Parameters"):
+            continue
+        found = True
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        names += [target.id for node in tree.body if isinstance(node, ast.Assign)
+                  for target in node.targets if isinstance(target, ast.Name)]
+    return names if found else None
+
+
+def check_injected_parameters(names: list[str] | None) -> None:
+    """Reject papermill parameters that no notebook declares (a typo would otherwise run on defaults)."""
+    unknown = sorted(set(names or ()) - set(PARAMETERS))
+    if unknown:
+        raise ParameterError(f"unknown notebook parameter(s) {unknown}: the course notebooks take {list(PARAMETERS)} "
+                             f"(papermill -p NAME VALUE)")
+
+
 def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int = 0, device: str = "auto") -> dict:
     """What every notebook's first cell calls: checks parameters, finds or generates data, fixes threads.
 
@@ -49,6 +90,7 @@ def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int
     from avvp_lib.data.synth import ensure
     from avvp_lib.train import resolve_device
 
+    check_injected_parameters(injected_parameter_names())
     check_parameters(profile, data_root, seed, device)
     resolved = resolve_device(device)
     if resolved.type == "cpu":
@@ -60,7 +102,7 @@ def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int
         ensure(data_root, profile=profile, seed=0, progress=False)
     data_root = Path(data_root)
     source, _ = data_source_of(data_root)
-    FIGURE_DIR.mkdir(exist_ok=True)
+    FIGURE_DIR.mkdir(parents=True, exist_ok=True)
     return {"data_root": data_root, "device": resolved, "data_source": source,
             "profile": profile, "seed": seed}
 
@@ -74,6 +116,10 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
     import papermill as pm
 
     paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
+    if in_place:  # refreshing the committed notebooks refreshes the committed figures too (kernels inherit this)
+        os.environ["AVVP_FIGURE_DIR"] = str(COMMITTED_FIGURE_DIR)
+    else:
+        os.environ.setdefault("AVVP_FIGURE_DIR", str(Path(out).resolve() / "figures"))
     if not paths:
         print("[course] no notebooks matched", file=sys.stderr)
         return 2
@@ -88,18 +134,30 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             print(f"[course] FAILED {path.name} after {time.perf_counter() - t0:.0f} s: {error}", file=sys.stderr)
             return 1
-        strip_volatile_metadata(target)
+        strip_volatile_metadata(target, drop_injected_parameters=in_place)
         print(f"[course] {path.name} done in {time.perf_counter() - t0:.0f} s -> {target}", flush=True)
     return 0
 
 
-def strip_volatile_metadata(path: Path) -> None:
+def strip_volatile_metadata(path: Path, drop_injected_parameters: bool = False) -> None:
     """Drop what changes from run to run without changing a result - papermill's per-cell timings,
     the kernel's execution timestamps and absolute paths - so committed notebooks diff cleanly and
-    name no one's home folder. Outputs are kept (nbval compares them)."""
+    name no one's home folder. Outputs are kept (nbval compares them). ``drop_injected_parameters``
+    (committed copies): remove papermill's injected-parameters cell, so readers see the parameters
+    once, and renumber the execution counts 1..N."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    if drop_injected_parameters:
+        nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        count = 0
+        for cell in nb.cells:
+            if cell.cell_type == "code" and cell.get("execution_count") is not None:
+                count += 1
+                cell.execution_count = count
+                for output in cell.get("outputs", []):
+                    if "execution_count" in output:
+                        output["execution_count"] = count
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("papermill", None)

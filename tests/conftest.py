@@ -1,6 +1,7 @@
 """Shared fixtures: a tiny synthetic root in the official layout (generated once per test session)."""
 from __future__ import annotations
 
+import avvp_lib  # noqa: F401  (pins the CPU numerics before torch loads; see avvp_lib.numerics)
 import pytest
 import torch
 

@@ -43,35 +43,64 @@ def test_vmapped_forward_equals_separate_forwards(frames):
             torch.testing.assert_close(a[k], b, atol=1e-5, rtol=1e-5, msg=f"member {k} {name}")
 
 
+def adam_first_step_bound(g_a: torch.Tensor, g_b: torch.Tensor, param: torch.Tensor, lr: float, eps: float) -> torch.Tensor:
+    """How far two float32 Adam first steps may end apart, per element, given gradients ``g_a``, ``g_b``.
+
+    Adam's first step is ``lr * g / (|g| + eps)`` (bias-corrected m and sqrt(v) are g and |g|). Its
+    derivative in g is ``lr * eps / (|g| + eps)^2``: on the segment between g_a and g_b it is at most
+    that at ``m = min(|g_a|, |g_b|)`` when both have one sign, and ``lr / eps`` when the segment crosses
+    0. So ``|step_a - step_b| <= lr * eps * |g_a - g_b| / (m + eps)^2`` (m = 0 across 0) - exact
+    arithmetic; float32 adds a few roundings of the parameter and of the step (4 ulps of |p| + lr).
+    A gradient of pure rounding noise (|g| ~ 1e-10 << eps, e.g. the attention biases, whose true
+    gradient is 0) may therefore move by up to lr * 1e-10 / eps = 1e-5: the bound says so; a mis-wired
+    optimiser (another lr, shared or swapped moments) breaks it by orders of magnitude where |g| >> eps.
+    """
+    same_sign = torch.sign(g_a) == torch.sign(g_b)
+    m = torch.where(same_sign, torch.minimum(g_a.abs(), g_b.abs()), torch.zeros_like(g_a))
+    rounding = 4 * torch.finfo(torch.float32).eps * (param.abs() + lr)
+    return lr * eps * (g_a - g_b).abs() / (m + eps) ** 2 + rounding
+
+
 def test_one_adam_step_equals_k_separate_steps():
-    """Gradients agree to float rounding; Adam's first step is lr * g / (|g| + eps), which turns a gradient
-    below eps (here: attention-projection entries of 1e-10, pure rounding noise) into a step of up to
-    lr, so eps is 1e-6 here instead of 1e-8 to keep noise-level entries from deciding the comparison."""
+    """One Adam step of the K-member ensemble = K separate Adam steps, with torch's default eps: losses and
+    gradients to float32 summation noise (1e-5), updated weights within :func:`adam_first_step_bound`."""
     models = members()
+    initial = [{n: v.clone() for n, v in m.state_dict().items()} for m in models]
     ensemble = SeedEnsemble(models)
     ensemble.train(True)
     batches = [random_batch(5, 10 + k) for k in range(K)]  # each member trains on its own batch
     stacked_batch = {name: torch.stack([b[name] for b in batches]) for name in batches[0]}
-    adam = dict(lr=1e-3, eps=1e-6)
-    optimizer = torch.optim.Adam(ensemble.parameters_to_optimize(), **adam)
+    lr, eps = 1e-3, 1e-8
+    optimizer = torch.optim.Adam(ensemble.parameters_to_optimize(), lr=lr, eps=eps)
     losses = ensemble.losses(stacked_batch, epoch=0)
     optimizer.zero_grad()
     losses.sum().backward()
     grads = {name: p.grad.clone() for name, p in ensemble.params.items()}
     optimizer.step()
+    moved = 0
     for k, (model, batch) in enumerate(zip(models, batches)):
         model.train()
-        opt = torch.optim.Adam(model.parameters(), **adam)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, eps=eps)
         loss, _ = model.training_loss(batch, 0)
         torch.testing.assert_close(losses[k].detach(), loss.detach(), atol=1e-5, rtol=1e-5)
         opt.zero_grad()
         loss.backward()
-        for name, p in model.named_parameters():
-            torch.testing.assert_close(grads[name][k], p.grad, atol=1e-5, rtol=1e-5, msg=f"grad {k} {name}")
+        separate_grads = {name: p.grad.clone() for name, p in model.named_parameters()}
+        for name, g in separate_grads.items():
+            torch.testing.assert_close(grads[name][k], g, atol=1e-5, rtol=1e-5, msg=f"grad {k} {name}")
         opt.step()
         after = ensemble.state_dict_of(k)
-        for name, value in model.state_dict().items():
-            torch.testing.assert_close(after[name], value, atol=1e-5, rtol=1e-5, msg=f"member {k} {name}")
+        for name, value in model.named_parameters():
+            bound = adam_first_step_bound(grads[name][k], separate_grads[name], value.detach(), lr, eps)
+            gap = (after[name] - value.detach()).abs()
+            worst = (gap - bound).max().item()
+            assert worst <= 0, f"member {k} {name}: |ensemble - separate| exceeds the Adam bound by {worst:.3g}"
+            # and the step was real: parameters with a clear gradient moved by about lr
+            clear = separate_grads[name].abs() > 100 * eps
+            moved += int(clear.sum())
+            step = (value.detach() - initial[k][name]).abs()[clear]
+            assert torch.all((step > 0.9 * lr) & (step < 1.1 * lr)), f"member {k} {name}: first step is not ~lr"
+    assert moved > 1000
 
 
 def test_members_must_share_the_architecture():
