@@ -1,11 +1,12 @@
 # avvp-course: thin wrappers. PROFILE=quick (CPU, CI) or PROFILE=full (paper scale, GPU).
 PROFILE ?= quick
 SEED ?= 0
+JOBS ?= 2
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps sweeps-ensemble sensitivity bench results clean-runs
+.PHONY: setup data course notebooks test unit nbval sweeps sweeps-ensemble sensitivity bench results experiments clean-runs
 
 setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
 	@bash scripts/setup_env.sh
@@ -28,22 +29,23 @@ nbval: data
 test: data  ## unit tests + nbval over the committed notebooks
 	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
 
-sweeps: data  ## ablation tables: every configuration x seeds -> results/*.csv
-	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations
+sweeps: data  ## main table + every ablation table: each configuration x seeds -> results/records/, then results/*.csv
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --executor local --jobs $(JOBS)
 
 sweeps-ensemble: data  ## CoLeaF's ablation table with each configuration's seeds as one batched model -> results/04_coleaf_ablations_ensemble.csv
-	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --no-main --only coleaf --engine ensemble \
-	    --threads 1
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --no-main --only coleaf --engine ensemble
 
 sensitivity: data  ## UWAV alpha / W sensitivity (supplementary Fig. A4-A5) -> results/06_uwav_sensitivity.csv
-	$(PY) -m avvp_lib.methods.uwav --profile $(PROFILE) --seeds 0 1 2 --threads 1 --out results/06_uwav_sensitivity.csv \
-	    --variants alpha=0.1 alpha=0.5 alpha=1.0 alpha=1.5 alpha=1.7 alpha=2.0 W=0.1 W=0.25 W=0.5 W=1.0 W=2.0
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --no-main --tables 06_uwav_sensitivity --executor local --jobs $(JOBS)
 
 bench: data  ## speed benchmarks -> benchmarks/results
 	$(PY) -m benchmarks.run --profile $(PROFILE)
 
-results: setup  ## regenerate every table and figure from results/*.csv, no training
+results: setup  ## derive results/*.csv from the run records, then every table and figure; no training
 	$(PY) -m avvp_lib.report
+
+experiments: setup  ## list every runnable configuration with the paper row it stands for
+	$(PY) -m avvp_lib.experiments --list
 
 clean-runs:
 	rm -rf runs

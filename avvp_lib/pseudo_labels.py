@@ -442,33 +442,3 @@ def accuracy_table(root: str | Path, profile: str = "quick", seed: int = 0, devi
 
     return pd.DataFrame([{"method": name, "thresholds": rule, **{m: round(scores[m], 1) for m in metrics}}
                          for name, rule, scores in accuracy_scores(root, profile, seed, device, split)])
-
-
-def run_pseudo_label_accuracy(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path | None = None,
-                              data_root: str | Path | None = None, device: str = "auto") -> "pandas.DataFrame":
-    """Table 3 for several pretraining seeds -> ``results/05_uwav_pseudolabels.csv`` (one row per source and seed).
-
-    Rows: ``method="pseudo-labels"``, ``variant="<source> [<rule>]"``; ``train_seconds`` is the
-    generator's pretraining time (0 for zero-shot sources, which do not depend on the seed).
-    """
-    from avvp_lib.data.dataset import data_source_of
-    from avvp_lib.data.synth import ensure
-    from avvp_lib.results import append_rows, make_row
-
-    if data_root is None:
-        data_root = RUNS_DIR.parent / "data" / "synthetic" / profile
-        ensure(data_root, profile=profile, seed=0, progress=False)
-    source, _ = data_source_of(data_root)
-    out_csv = Path(out_csv) if out_csv is not None else RUNS_DIR.parent / "results" / "05_uwav_pseudolabels.csv"
-    frame = None
-    for seed in seeds:
-        _, info = load_or_pretrain_generator(data_root, profile, seed, device)
-        _, gen_config = generator_run_dir(data_root, profile, seed)
-        rows = []
-        for name, rule, scores in accuracy_scores(data_root, profile, seed, device):
-            uses_generator = name.startswith("UWAV")
-            config = {"source": name, "rule": rule, "generator": gen_config if uses_generator else None}
-            rows.append(make_row("pseudo-labels", f"{name} [{rule}]", seed, source, profile, scores,
-                                 info["train_seconds"] if uses_generator else 0.0, config))
-        frame = append_rows(out_csv, rows)
-    return frame

@@ -8,14 +8,16 @@ staleness, mean +- std) live in :mod:`avvp_lib.results`.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from avvp_lib.metrics import METRIC_KEYS
-from avvp_lib.results import (RESULT_COLUMNS, RESULTS_DIR, TABLE6_COLUMNS, flag_stale, mean_std_table, paper_results_all,
-                              read_results, summarize, write_csv_atomic)
+from avvp_lib.paper import paper_results_all
+from avvp_lib.results import (RESULT_COLUMNS, RESULTS_DIR, TABLE6_COLUMNS, flag_stale, mean_std_table, read_results,
+                              summarize, write_csv_atomic)
 
 
 # =============================================================================================
@@ -33,13 +35,17 @@ FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
 
 
 def read_all_results(results_dir: str | Path = RESULTS_DIR) -> dict[str, pd.DataFrame]:
-    """Every results CSV in ``results_dir`` that follows the results schema, by file stem (stale flagged)."""
+    """Every results table of the registry present in ``results_dir``, by name (stale rows flagged).
+
+    A table that is there but cannot be read (not CSV, empty, a missing column or field) is an error naming
+    the file - never skipped: a report that leaves a table out must not look complete."""
+    from avvp_lib.experiments import tables
+
     out = {}
-    for path in sorted(Path(results_dir).glob("*.csv")):
-        try:
-            out[path.stem] = flag_stale(read_results(path))
-        except ValueError:
-            continue  # another kind of table (e.g. pseudo-label accuracy): not a results file
+    for name in tables():
+        path = Path(results_dir) / f"{name}.csv"
+        if path.exists():
+            out[name] = flag_stale(read_results(path))
     return out
 
 
@@ -227,7 +233,7 @@ def prediction_runs(profile: str | None = None, data: str | None = None, current
                     folder: str | Path = RESULTS_DIR / "predictions") -> pd.DataFrame:
     """Saved test predictions (``results/predictions``): ``method, variant, seed, ..., path`` per file;
     with ``current_rows``, only files whose (method, variant, seed, config_hash) has a row there."""
-    from avvp_lib.sweeps import saved_predictions
+    from avvp_lib.experiments.predictions import saved_predictions
 
     index = saved_predictions(profile, data, folder)
     if current_rows is not None and len(index):
@@ -240,7 +246,7 @@ def prediction_runs(profile: str | None = None, data: str | None = None, current
 def per_video_by_method(index: pd.DataFrame) -> dict[str, dict]:
     """``{method: {metric: (S, N) per-video scores}}`` from saved predictions (seeds stacked)."""
     from avvp_lib.metrics import per_video_scores
-    from avvp_lib.sweeps import load_predictions
+    from avvp_lib.experiments.predictions import load_predictions
 
     out: dict[str, dict] = {}
     for method, sub in index.groupby("method", sort=False):
@@ -295,7 +301,7 @@ def per_class_f1_by_method(index: pd.DataFrame, level: str = "segment") -> pd.Da
     ``<method> audio`` / ``<method> visual``, columns the 25 classes."""
     from avvp_lib.data.annotations import LLP_CLASSES
     from avvp_lib.metrics import per_class_f1
-    from avvp_lib.sweeps import load_predictions
+    from avvp_lib.experiments.predictions import load_predictions
 
     rows = {}
     for method, sub in index.groupby("method", sort=False):
@@ -452,7 +458,7 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
         put(paper_table(layout, paper), f"paper_{layout}",
             f"Reported in the papers ({label}; real LLP, single runs) - not our runs")
     main = everything.get(main_stem)
-    if main is None or main.empty:
+    if main is None:
         say(f"[results] no results/{main_stem}.csv yet: run python -m avvp_lib.sweeps first")
         return made
     for (data, profile), sub in main.groupby(["data", "profile"], sort=False):
@@ -469,7 +475,7 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
         fig.savefig(figures_dir / "09_old_vs_new.png", dpi=90, bbox_inches="tight"); plt.close(fig)
         compute_csv = results_dir / "09_compute.csv"
         if compute_csv.is_file():
-            comp = pd.read_csv(compute_csv)
+            comp = read_compute(compute_csv)
             comp = comp[(comp.data == data) & (comp.profile == profile)]
             put(compute_table(comp, paper), f"compute_{tag}",
                 f"Compute ({source}, our device) beside UWAV Table A5 (reported, RTX 3090, real LLP)")
@@ -499,11 +505,11 @@ def everything_frame(everything: dict[str, pd.DataFrame], data: str, profile: st
     """All results rows of one data source and profile, across files (duplicates of a run kept once);
     rows whose ``method`` is in ``exclude_methods`` (default: pseudo-label accuracy rows) and the files
     (stems) in ``exclude_files`` are left out. The default leaves out the seed-ensemble re-run of CoLeaF's
-    table (``sweeps.ENSEMBLE_CSV``): pooled with the sequential rows it would count every configuration twice."""
+    table (``sweeps.ENSEMBLE_TABLES``): pooled with the sequential rows it would count every configuration twice."""
     if exclude_files is None:
-        from avvp_lib.sweeps import ENSEMBLE_CSV
+        from avvp_lib.sweeps import ENSEMBLE_TABLES
 
-        exclude_files = (ENSEMBLE_CSV.stem,)
+        exclude_files = tuple(ENSEMBLE_TABLES.values())
     frames = [f[(f.data == data) & (f.profile == profile) & ~f.method.isin(list(exclude_methods))]
               for stem, f in everything.items() if stem not in exclude_files]
     frames = [f for f in frames if len(f)]
@@ -513,18 +519,48 @@ def everything_frame(everything: dict[str, pd.DataFrame], data: str, profile: st
     return allrows.drop_duplicates(["method", "variant", "seed", "config_hash"])
 
 
-def main(argv: list[str] | None = None) -> None:
+def read_compute(path: str | Path) -> pd.DataFrame:
+    """``09_compute.csv`` (derived from the main table's records), checked like a results file."""
+    from avvp_lib.experiments.derived import COMPUTE_COLUMNS
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, dtype={"config_hash": str, "code_version": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as error:
+        raise ValueError(f"{path}: not a well-formed compute table ({error})") from error
+    missing = [c for c in COMPUTE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: compute table lacks columns {missing}")
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``make results``: derive ``results/*.csv`` from the records, then every table and figure. Exits non-zero
+    (naming the file) when a record or table cannot be read."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m avvp_lib.report",
-                                     description="Regenerate every results table and figure from results/*.csv "
-                                                 "and the saved predictions, without training.")
+                                     description="Derive results/*.csv from the run records, then regenerate every "
+                                                 "results table and figure, without training.")
     parser.add_argument("--results-dir", default=str(RESULTS_DIR))
     parser.add_argument("--figures-dir", default=str(FIGURES_DIR))
+    parser.add_argument("--records-dir", default=None, help="default <results-dir>/records")
+    parser.add_argument("--no-derive", action="store_true", help="use results/*.csv as they are")
     parser.add_argument("--n-boot", type=int, default=1000)
     args = parser.parse_args(argv)
-    regenerate(args.results_dir, None, args.figures_dir, n_boot=args.n_boot)
+    try:
+        if not args.no_derive:
+            from avvp_lib.experiments.records import RecordStore
+            from avvp_lib.experiments.derived import write_tables
+
+            records = Path(args.records_dir) if args.records_dir else Path(args.results_dir) / "records"
+            write_tables(RecordStore(records), args.results_dir)
+        regenerate(args.results_dir, None, args.figures_dir, n_boot=args.n_boot)
+    except ValueError as error:  # RecordError is a ValueError: a damaged record or table, named in the message
+        print(f"[results] ERROR: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

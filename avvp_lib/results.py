@@ -1,4 +1,4 @@
-"""Results rows: schema, atomic CSV writes, staleness flags, aggregation (GUIDE section 2).
+"""Results rows: schema, atomic CSV writes, strict reading, staleness flags, aggregation (GUIDE section 2).
 
 Every row: ``method, variant, seed, data, profile, <18 metrics>, train_seconds`` plus provenance
 (``code_version``, ``config_hash``, ``device``, ``timestamp``) so that notebooks can flag rows
@@ -52,27 +52,31 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     os.replace(tmp, path)
 
 
+#: columns read as text: a hash of digits only (about 1 in 100) must stay ``"0234287435"``, not become a number
+TEXT_COLUMNS = ("method", "variant", "data", "profile", "code_version", "config_hash", "device", "timestamp", "name",
+                "features", "data_fingerprint")
+
+
 def read_results(path: str | Path) -> pd.DataFrame:
-    """A results CSV, checked against the schema (a missing column is an error naming it)."""
+    """A results CSV, checked against the schema. Every fault is an error naming the file: not CSV, empty, a
+    missing column, a row with too many or too few fields (a truncated last line), a missing value."""
     path = Path(path)
-    frame = pd.read_csv(path)
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS})
+    except pd.errors.EmptyDataError as error:
+        raise ValueError(f"{path}: empty results file ({error})") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a well-formed results CSV ({error})") from error
     missing = [c for c in RESULT_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path}: results file lacks columns {missing}")
+    blank = frame[RESULT_COLUMNS].isna().to_numpy()
+    if blank.any():
+        rows, cols = blank.nonzero()
+        raise ValueError(f"{path}: line(s) {sorted({int(r) + 2 for r in rows})[:5]} have empty fields "
+                         f"{sorted({RESULT_COLUMNS[c] for c in cols})[:5]} (a truncated or hand-edited row); "
+                         f"re-derive the tables from the records with `make results`")
     return frame
-
-
-def append_rows(path: str | Path, rows: list[dict]) -> pd.DataFrame:
-    """Upsert rows (same method/variant/seed/data/profile replaces the old row) and write atomically."""
-    path = Path(path)
-    new = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-    if path.is_file():
-        old = read_results(path)
-        keys = set(map(tuple, new[KEY_COLUMNS].astype(str).values))
-        old = old[[tuple(r) not in keys for r in old[KEY_COLUMNS].astype(str).values]]
-        new = pd.concat([old, new], ignore_index=True)
-    write_csv_atomic(new, path)
-    return new
 
 
 def flag_stale(frame: pd.DataFrame) -> pd.DataFrame:
@@ -105,70 +109,6 @@ def mean_std_table(frame: pd.DataFrame, metrics, by=("method", "variant"), digit
     return table
 
 
-PAPER_RESULTS = Path(__file__).resolve().parents[1] / "data" / "paper_results.csv"
-
-
-def paper_results(path: str | Path = PAPER_RESULTS) -> pd.DataFrame:
-    """Numbers reported in the papers (real LLP data): ``paper, table, method, setting, metric, value``."""
-    frame = pd.read_csv(path, dtype={"table": str})
-    missing = [c for c in ("paper", "table", "method", "setting", "metric", "value") if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: paper results lack columns {missing}")
-    return frame
-
-
-PAPER_PARTS_DIR = Path(__file__).resolve().parents[1] / "data" / "paper_results_parts"
-
-
-def _paper_key(name: str) -> str:
-    """``"CoLeaF (ECCV 2024)"`` -> ``"CoLeaF"``: the paper's short name."""
-    return str(name).split(" (")[0].split()[0]
-
-
-def _table_key(name) -> str:
-    """``"Table 6"`` -> ``"6"``, ``"I"`` -> ``"I"``."""
-    name = str(name).strip()
-    return name[6:].strip() if name.lower().startswith("table ") else name
-
-
-def paper_results_all(path: str | Path = PAPER_RESULTS, parts_dir: str | Path = PAPER_PARTS_DIR) -> pd.DataFrame:
-    """The papers' reported numbers: ``data/paper_results.csv`` completed by ``data/paper_results_parts/*.csv``.
-
-    Adds ``paper_key`` (short paper name) and ``table_key`` (``"Table 6"`` -> ``"6"``). For each
-    (paper, table, method) the merged file wins; the part files fill in what it does not have yet.
-    """
-    frames = []
-    merged = paper_results(path) if Path(path).is_file() else pd.DataFrame()
-    if len(merged):
-        frames.append(merged.assign(origin=Path(path).name))
-    for part in sorted(Path(parts_dir).glob("*.csv")) if Path(parts_dir).is_dir() else []:
-        frames.append(paper_results(part).assign(origin=f"paper_results_parts/{part.name}"))
-    if not frames:
-        raise FileNotFoundError(f"no paper results in {path} or {parts_dir}")
-    frame = pd.concat(frames, ignore_index=True)
-    frame["paper_key"] = frame["paper"].map(_paper_key)
-    frame["table_key"] = frame["table"].map(_table_key)
-    key = ["paper_key", "table_key", "method"]
-    in_merged = set(map(tuple, frame.loc[frame.origin == Path(path).name, key].values))
-    keep = (frame.origin == Path(path).name).to_numpy() | np.array([tuple(r) not in in_merged
-                                                                    for r in frame[key].values], dtype=bool)
-    return frame[keep].reset_index(drop=True)
-
-
-def paper_row(method: str, table: str, paper: str | None = None, setting: str | None = None) -> pd.Series:
-    """One method's reported metrics from one table, indexed by metric key."""
-    frame = paper_results_all()
-    pick = (frame.method == method) & (frame.table_key == _table_key(table))
-    if paper is not None:
-        pick &= frame.paper_key == _paper_key(paper)
-    if setting is not None:
-        pick &= frame.setting == setting
-    rows = frame[pick]
-    if rows.empty:
-        raise KeyError(f"no paper numbers for method={method!r}, table={table!r} in {PAPER_RESULTS.name}")
-    return rows.drop_duplicates("metric").set_index("metric")["value"]
-
-
 TABLE6_COLUMNS = ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo", "Event@AV", "Event@AVo")
 
 
@@ -176,14 +116,3 @@ def metrics_table(metrics: dict | pd.Series, digits: int = 1) -> pd.DataFrame:
     """The 18 metrics as a 2 x 9 table (rows segment/event) in CoLeaF Table 6's column order."""
     return pd.DataFrame({col: [round(float(metrics[f"{lvl}/{col}"]), digits) for lvl in ("segment", "event")]
                          for col in TABLE6_COLUMNS}, index=["segment", "event"])
-
-
-def main(argv: list[str] | None = None) -> None:
-    """``python -m avvp_lib.results``: regenerate every table and figure (:func:`avvp_lib.report.main`)."""
-    from avvp_lib.report import main as report_main
-
-    report_main(argv)
-
-
-if __name__ == "__main__":
-    main()

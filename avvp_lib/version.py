@@ -10,7 +10,10 @@ __version__ = "0.1.0"
 # Modules that only present, schedule or report numbers; editing them cannot change a result.
 # ``numerics/`` only chooses which CPU kernels run (the last bits, never the method): not counted either.
 PRESENTATION_MODULES = ("plots.py", "course.py", "results.py", "report.py", "stats.py", "sweeps.py", "version.py", "__init__.py",
-                        "__main__.py")
+                        "__main__.py", "paper.py")
+#: packages that only schedule, record or look up runs (``experiments/``: the registry, runner, records and
+#: executors; what a run computes is fixed by its configuration, hashed into each record's ``config_hash``).
+PRESENTATION_PACKAGES = ("experiments/", "numerics/")
 
 #: modules that only one method family uses (paths relative to ``avvp_lib/``). Every other
 #: number-computing module (data, metrics, trainer, HAN, ...) is shared and counts for every family.
@@ -45,7 +48,7 @@ def _digest(excluded: frozenset, root: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*.py")):
         rel = path.relative_to(root).as_posix()
-        if path.name in PRESENTATION_MODULES or rel in excluded:
+        if path.name in PRESENTATION_MODULES or rel in excluded or rel.startswith(PRESENTATION_PACKAGES):
             continue
         digest.update(rel.encode())
         digest.update(path.read_bytes())

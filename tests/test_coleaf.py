@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from avvp_lib.analysis import event_type_rates
-from avvp_lib.data.dataset import AVVPData
 from avvp_lib.losses.coleaf import (
     anchor_video_loss,
     class_correlation,
@@ -25,7 +24,8 @@ from avvp_lib.losses.coleaf import (
 )
 from avvp_lib.losses.mmil import mmil_video_loss
 from avvp_lib.methods import coleaf as coleaf_method
-from avvp_lib.methods.coleaf import ABLATIONS, CoLeaFConfig, CoLeaFMethod, ablation, build_method, run_ablations
+from avvp_lib import paper as paper_module
+from avvp_lib.methods.coleaf import ABLATIONS, CoLeaFConfig, CoLeaFMethod, ablation, build_method
 from avvp_lib.models.coleaf import (
     CoLeaF,
     Reference,
@@ -343,15 +343,19 @@ def test_stop_gradients_inside_the_full_method():
 
 
 def test_ablation_registry_covers_every_paper_row():
-    rows = {}
-    for name, row in ABLATIONS.items():
-        for table in row.tables:
+    from avvp_lib import experiments
+
+    rows, keys = {}, paper_module.coleaf_paper_keys()
+    assert set(keys) == set(ABLATIONS)  # every ablation is registered as coleaf/<name>
+    for name, row_keys in keys.items():
+        for table, _, _ in row_keys:
             rows.setdefault(table, []).append(name)
     assert {k: len(v) for k, v in rows.items()} == {"Table 1": 1, "Table 2": 4, "Table 3": 2, "Table 4": 4,
-                                                    "Table 5": 2}
-    paper = coleaf_method.paper_numbers()
-    for name, row in ABLATIONS.items():  # every paper row we claim to reproduce is in the transcription
-        for table, method, setting in row.paper_rows:
+                                                    "Table 5": 2, "Table 6": 1}
+    assert experiments.get("coleaf/evt_weight_1").paper_rows == ()
+    paper = paper_module.coleaf_numbers()
+    for name, row_keys in keys.items():  # every paper row we claim to reproduce is in the transcription
+        for table, method, setting in row_keys:
             hit = paper[(paper["table"] == table) & (paper["method"] == method) & (paper["setting"] == setting)]
             assert len(hit) >= 6 if table != "Table 1" else len(hit) == 12, (name, table, setting)
     assert ablation("no_class_tokens") == CoLeaFConfig(class_tokens=False)
@@ -376,49 +380,6 @@ def test_train_config_profiles():
     assert (full.epochs, full.batch_size, full.lr, full.step_size, full.gamma) == (15, 128, 5e-4, 6, 0.25)
     with pytest.raises(ValueError, match="profile"):
         coleaf_method.train_config("medium")
-
-
-# ----------------------------------------------------------------------------- sweep
-def _tiny_split(name, n, seed):
-    g = torch.Generator().manual_seed(seed)
-    tensors = {"audio": torch.randn(n, 10, 128, generator=g), "visual_2d": torch.randn(n, 10, 2048, generator=g),
-               "visual_3d": torch.randn(n, 10, 512, generator=g),
-               "labels": (torch.rand(n, 25, generator=g) < 0.15).float(), "index": torch.arange(n)}
-    gt_a = (torch.rand(n, 10, 25, generator=g) < 0.1).float()
-    gt_v = (torch.rand(n, 10, 25, generator=g) < 0.1).float()
-    ids = [f"{name}{i:04d}" for i in range(n)]
-    return AVVPData(name, ids, ids, tensors, gt_a, gt_v, "synthetic")
-
-
-def test_run_ablations_appends_rows_skips_done_and_is_deterministic(tmp_path, monkeypatch):
-    from avvp_lib.train import TrainConfig
-
-    monkeypatch.setitem(coleaf_method.MODEL_SIZES, "quick", dict(TINY))
-    monkeypatch.setattr(coleaf_method, "REPO_ROOT", tmp_path)  # run dirs under tmp
-    monkeypatch.setattr(coleaf_method, "train_config", lambda profile="quick", seed=0, device="auto": TrainConfig(
-        epochs=1, batch_size=4, lr=1e-3, select_metric="segment/Type@AVo", seed=seed, device="cpu"))
-    splits = {"train": _tiny_split("train", 8, 0), "val": _tiny_split("val", 4, 1), "test": _tiny_split("test", 4, 2)}
-    out = tmp_path / "ablations.csv"
-    frame = run_ablations("quick", seeds=(0, 1), out_csv=out, variants=["full", "han"], splits=splits,
-                          device="cpu", verbose=False)
-    assert len(frame) == 4 and set(frame["variant"]) == {"full", "han"} and set(frame["method"]) == {"CoLeaF", "HAN"}
-    assert (frame["data"] == "synthetic").all() and (frame["profile"] == "quick").all()
-    stamps = frame.set_index(["variant", "seed"])["timestamp"].to_dict()
-    again = run_ablations("quick", seeds=(0, 1), out_csv=out, variants=["full", "han"], splits=splits,
-                          device="cpu", verbose=False)
-    assert again.set_index(["variant", "seed"])["timestamp"].to_dict() == stamps  # nothing retrained
-    refreshed = run_ablations("quick", seeds=(0,), out_csv=out, variants=["han"], splits=splits, device="cpu",
-                              verbose=False, refresh=True)  # reloads the checkpoint: same numbers, new row
-    assert refreshed.set_index(["variant", "seed"]).loc[("han", 0), "segment/AV"] == \
-        frame.set_index(["variant", "seed"]).loc[("han", 0), "segment/AV"]
-    forced = run_ablations("quick", seeds=(0,), out_csv=out, variants=["full"], splits=splits, device="cpu",
-                           verbose=False, force=True)
-    old = frame.set_index(["variant", "seed"]).loc[("full", 0)]
-    new = forced.set_index(["variant", "seed"]).loc[("full", 0)]
-    assert len(forced) == 4
-    assert all(old[k] == new[k] for k in ("segment/Ao", "segment/Vo", "segment/AV", "config_hash"))  # same seed
-    with pytest.raises(KeyError, match="unknown ablation"):
-        run_ablations("quick", seeds=(0,), out_csv=out, variants=["nope"], splits=splits)
 
 
 # ----------------------------------------------------------------------------- Table 1 rates
@@ -452,17 +413,17 @@ def test_component_effects_paired_by_seed_against_paper():
     metrics = ("segment/Ao",)
     results = pd.DataFrame({"variant": ["full", "full", "no_evt", "no_evt"], "seed": [0, 1, 1, 0],
                             "segment/Ao": [50.0, 52.0, 48.0, 47.0]})
-    eff = coleaf_method.component_effects(results, metrics).set_index(("component", ""))
+    eff = paper_module.component_effects(results, metrics).set_index(("component", ""))
     row = eff.loc["L_Evt vs no contrastive term (Table 2)"]
     assert row[("segment/Ao", "ours")] == "+3.5 ± 0.7" and row[("segment/Ao", "paper")] == 2.0
     assert row[("segment/Ao", "agree")] == "yes" and row[("seeds", "")] == 2
     assert eff.loc["L_SelfMo (Table 3)", ("segment/Ao", "ours")] == "-"  # variant missing: no number
     # a mean difference smaller than its seed-to-seed std claims no direction
     noisy = results.assign(**{"segment/Ao": [50.0, 46.0, 48.0, 47.0]})  # diffs 3, -2: mean 0.5, std 3.5
-    row = coleaf_method.component_effects(noisy, metrics).set_index(("component", "")).iloc[0]
+    row = paper_module.component_effects(noisy, metrics).set_index(("component", "")).iloc[0]
     assert row[("segment/Ao", "ours")] == "+0.5 ± 3.5" and row[("segment/Ao", "agree")] == "noise"
-    assert coleaf_method._agreement(-1.0, 0.5, 2.0) == "no" and coleaf_method._agreement(1.0, 0.5, float("nan")) == "-"
-    table = coleaf_method.compare_with_paper(results, "Table 2", metrics).set_index(("variant", ""))
+    assert paper_module._agreement(-1.0, 0.5, 2.0) == "no" and paper_module._agreement(1.0, 0.5, float("nan")) == "-"
+    table = paper_module.compare_with_paper(results, "Table 2", metrics).set_index(("variant", ""))
     assert table.loc["full", ("segment/Ao", "paper")] == 49.3
     assert table.loc["full", ("segment/Ao", "ours")] == "51.0 ± 1.4"  # mean 51, std sqrt(2) = 1.414
 

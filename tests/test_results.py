@@ -1,4 +1,4 @@
-"""Results rows: schema, atomic upsert, staleness, mean/std aggregation by hand."""
+"""Results rows: schema, strict reading, staleness, mean/std aggregation by hand."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,18 +21,51 @@ def test_make_row_checks_source_and_metrics():
         results.make_row("han", "base", 0, "synthetic", "quick", {"segment/A": 1.0}, 0, {})
 
 
-def test_append_is_an_upsert_and_atomic(tmp_path):
+def write(path, rows):
+    import pandas as pd
+
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS), path)
+    return results.read_results(path)
+
+
+def test_write_is_atomic_and_reads_back(tmp_path):
     path = tmp_path / "r.csv"
-    results.append_rows(path, [row(0, 10.0), row(1, 20.0)])
-    frame = results.append_rows(path, [row(1, 30.0), row(2, 40.0)])  # seed 1 is replaced, seed 2 added
-    assert sorted(frame.seed) == [0, 1, 2]
-    back = results.read_results(path)
-    assert back.set_index("seed").loc[1, "segment/A"] == 30.0
-    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+    back = write(path, [row(0, 10.0), row(1, 20.0)])
+    assert back.set_index("seed").loc[1, "segment/A"] == 20.0
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]  # no temporary file left
+
+
+def test_a_truncated_last_line_is_an_error_naming_file_and_line(tmp_path):
+    """Fault 1: a cut-off last row used to load as NaN without a word."""
+    path = tmp_path / "09_main.csv"
+    write(path, [row(0, 10.0), row(1, 20.0)])
+    text = path.read_text()
+    path.write_text(text[: text.rindex(",") - 30])
+    with pytest.raises(ValueError, match=r"09_main.csv: line\(s\) \[3\] have empty fields"):
+        results.read_results(path)
+
+
+def test_an_extra_field_and_an_empty_file_are_errors(tmp_path):
+    path = tmp_path / "r.csv"
+    write(path, [row(0, 10.0)])
+    path.write_text(path.read_text() + "han,base,1," + ",".join(["1"] * 40) + "\n")
+    with pytest.raises(ValueError, match="r.csv: not a well-formed results CSV"):
+        results.read_results(path)
+    path.write_text("")
+    with pytest.raises(ValueError, match="r.csv: empty results file"):
+        results.read_results(path)
+
+
+def test_an_all_digit_hash_stays_a_string(tmp_path):
+    """Fault 3: ``0234287435`` was read back as the integer 234287435 and never matched again."""
+    first = row(0, 10.0)
+    first["config_hash"], first["code_version"] = "0234287435", "000000000012"
+    back = write(tmp_path / "r.csv", [first])
+    assert back.loc[0, "config_hash"] == "0234287435" and back.loc[0, "code_version"] == "000000000012"
 
 
 def test_summarize_mean_and_sample_std_by_hand(tmp_path):
-    frame = results.append_rows(tmp_path / "r.csv", [row(0, 10.0), row(1, 20.0), row(2, 30.0)])
+    frame = write(tmp_path / "r.csv", [row(0, 10.0), row(1, 20.0), row(2, 30.0)])
     summary = results.summarize(frame, ["segment/A"])
     assert summary.loc[0, "segment/A mean"] == 20.0 and summary.loc[0, "segment/A std"] == 10.0  # sqrt(200 / 2)
     assert summary.loc[0, "seeds"] == 3
@@ -41,7 +74,7 @@ def test_summarize_mean_and_sample_std_by_hand(tmp_path):
 
 
 def test_stale_rows_are_flagged(tmp_path):
-    frame = results.append_rows(tmp_path / "r.csv", [row(0, 10.0)])
+    frame = write(tmp_path / "r.csv", [row(0, 10.0)])
     frame.loc[0, "code_version"] = "000000000000"
     assert results.flag_stale(frame).stale.tolist() == [True]
 
@@ -70,7 +103,7 @@ def test_fingerprint_is_per_method_family(tmp_path):
 def test_stale_flag_uses_each_rows_method(tmp_path):
     from avvp_lib.version import code_version
 
-    frame = results.append_rows(tmp_path / "r.csv", [row(0, 10.0)])
+    frame = write(tmp_path / "r.csv", [row(0, 10.0)])
     frame.loc[0, "method"] = "LINK"
     frame.loc[0, "code_version"] = code_version("LINK")
     assert results.flag_stale(frame).stale.tolist() == [False]

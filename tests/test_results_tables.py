@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from avvp_lib import report, results, sweeps
+from avvp_lib import paper as paper_module
+from avvp_lib import report, results
+from avvp_lib.experiments import predictions as P
 from avvp_lib.metrics import METRIC_KEYS, evaluate
 
 
@@ -35,7 +37,7 @@ def test_bold_is_per_data_source():
 
 
 def test_paper_blocks_come_from_the_paper_files():
-    paper = results.paper_results_all()
+    paper = paper_module.paper_results_all()
     assert {"paper_key", "table_key"} <= set(paper.columns)
     block = report.paper_table("coleaf6", paper)
     han = block.loc[[i for i in block.index if i.startswith("HAN (")][0]]
@@ -54,13 +56,13 @@ def test_markdown_table():
 def test_predictions_round_trip(tmp_path):
     rng = np.random.default_rng(0)
     arrays = [(rng.random((7, 10, 25)) < 0.3).astype(np.int64) for _ in range(4)]
-    path = sweeps.save_predictions(tmp_path / "p.npz", *arrays, [f"v{i}" for i in range(7)], {"method": "HAN"})
-    back = sweeps.load_predictions(path)
+    path = P.save_predictions(tmp_path / "p.npz", *arrays, [f"v{i}" for i in range(7)], {"method": "HAN"})
+    back = P.load_predictions(path)
     for key, a in zip(("pred_a", "pred_v", "gt_a", "gt_v"), arrays):
         assert np.array_equal(back[key], a)
     assert back["filenames"] == [f"v{i}" for i in range(7)] and back["meta"] == {"method": "HAN"}
     assert path.stat().st_size < 10_000
-    assert sweeps.prediction_path("HAN", "main", "quick", 2, tmp_path).name == "han_main_quick_seed2.npz"
+    assert P.prediction_path("HAN", "main", "quick", 2, tmp_path).name == "han_main_quick_seed2.npz"
 
 
 def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
@@ -78,13 +80,15 @@ def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
                                    {"m": method})
             rows.append(row)
             meta = {k: row[k] for k in ("method", "variant", "seed", "data", "profile", "config_hash", "code_version")}
-            sweeps.save_predictions(sweeps.prediction_path(method, "main", "quick", seed, pred_dir), pa, pv, gt_a,
+            P.save_predictions(P.prediction_path(method, "main", "quick", seed, pred_dir), pa, pv, gt_a,
                                     gt_v, [f"v{i}" for i in range(30)], meta)
             compute.append({"method": method, "variant": "main", "seed": seed, "data": "synthetic", "profile": "quick",
                             "params": 1000, "epochs": 2, "train_seconds": 5.0, "train_seconds_per_epoch": 2.5,
                             "inference_seconds": 0.1, "test_videos": 30, "device": "cpu"})
-    results.append_rows(res / "09_main.csv", rows)
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS), res / "09_main.csv")
     pd.DataFrame(compute).to_csv(res / "09_compute.csv", index=False)
+    pd.DataFrame(compute).assign(threads=1, code_version="x", config_hash="y", timestamp="t").to_csv(
+        res / "09_compute.csv", index=False)
     made = report.regenerate(res, None, fig, n_boot=200, verbose=False)
     tag = "synthetic_quick"
     for name in (f"main_coleaf6_{tag}", f"main_table1_{tag}", "paper_coleaf6", "paper_table1", f"compute_{tag}",

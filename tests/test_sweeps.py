@@ -1,75 +1,41 @@
-"""The main-results sweep on a tiny root: row + compute row + predictions per run, skip on rerun."""
+"""Sweeps as lists of registered names: what runs, the engines, a real tiny sweep and seed ensembles."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
 from avvp_lib import results, sweeps
-from avvp_lib.metrics import METRIC_KEYS, evaluate
+from avvp_lib import experiments as X
+from avvp_lib.experiments import records
+from avvp_lib.metrics import METRIC_KEYS
 from avvp_lib.train import TrainConfig
 
 
-def test_han_main_sweep(tiny_root, tmp_path, monkeypatch, capsys):
-    from avvp_lib.methods import mmil
-
-    monkeypatch.setattr(mmil, "train_config",
-                        lambda profile="quick", seed=0, device="auto": TrainConfig(epochs=1, batch_size=16, seed=seed,
-                                                                                   device=device))
-    out = dict(out_csv=tmp_path / "main.csv", compute_csv=tmp_path / "compute.csv",
-               predictions_dir=tmp_path / "pred", runs_dir=tmp_path / "runs")
-    skipped = sweeps.run_main("quick", [0], ["han"], tiny_root, "cpu", **out)
-    assert skipped == []
-    rows = results.read_results(out["out_csv"])
-    assert rows[["method", "variant", "seed", "data", "profile"]].values.tolist() == [["HAN", "main", 0, "synthetic", "quick"]]
-    compute = pd.read_csv(out["compute_csv"])
-    assert compute.loc[0, "epochs"] == 1 and compute.loc[0, "params"] > 1e6 and compute.loc[0, "inference_seconds"] > 0
-    pred = sweeps.load_predictions(sweeps.prediction_path("HAN", "main", "quick", 0, out["predictions_dir"]))
-    again = evaluate(pred["pred_a"], pred["pred_v"], pred["gt_a"], pred["gt_v"])
-    for k in METRIC_KEYS:
-        assert again[k] == pytest.approx(rows.loc[0, k], abs=1e-4)  # the CSV keeps 4 decimals
-    assert pred["meta"]["config_hash"] == rows.loc[0, "config_hash"]
-    index = sweeps.saved_predictions(folder=out["predictions_dir"])
-    assert index[["method", "seed"]].values.tolist() == [["HAN", 0]]
-    capsys.readouterr()
-    sweeps.run_main("quick", [0], ["han"], tiny_root, "cpu", **out)  # present with the same hash: skipped
-    assert "row present" in capsys.readouterr().out
-
-
-def test_missing_module_is_skipped_with_a_message(tiny_root, tmp_path, monkeypatch, capsys):
-    def absent(ctx, seed):
-        raise sweeps.Unavailable("avvp_lib.methods.nothing has no public train_variant")
-
-    monkeypatch.setitem(sweeps.PLANS, "coleaf", absent)
-    skipped = sweeps.run_main("quick", [0, 1], ["coleaf"], tiny_root, "cpu", out_csv=tmp_path / "m.csv",
-                              compute_csv=tmp_path / "c.csv", predictions_dir=tmp_path / "p")
-    assert skipped == ["coleaf"] and "skip coleaf" in capsys.readouterr().out
+def test_plan_is_the_main_table_plus_each_methods_ablation_tables():
+    assert sweeps.plan(("han",)) == ["han/main"]
+    assert sweeps.plan() == list(X.table("09_main").experiments)
+    coleaf = sweeps.plan(("coleaf",), main=False, ablations=True)
+    assert coleaf == list(X.table("04_coleaf_ablations").experiments) and len(coleaf) == 11
+    uwav = sweeps.plan(("uwav",), ablations=True)
+    assert uwav[0] == "uwav/uwav" and "pseudo-labels/uwav" in uwav and "uwav/binary" in uwav
+    assert len(uwav) == len(set(uwav)) == 1 + 5 + 9 - 1  # uwav/uwav is in 09 and in 06: listed once
+    link = sweeps.plan(("link",), main=False, ablations=True)
+    assert "valor/main" not in link and "link/baseline" in link and len(link) == 10
+    assert sweeps.plan(("uwav",), main=False, tables=["06_uwav_sensitivity"]) == list(
+        X.table("06_uwav_sensitivity").experiments)
+    assert sweeps.plan(("han",), main=False, extra_names=["coleaf/no_evt"]) == ["coleaf/no_evt"]
     with pytest.raises(KeyError, match="unknown method"):
-        sweeps.run_main("quick", [0], ["nope"], tiny_root, "cpu", out_csv=tmp_path / "m.csv")
+        sweeps.plan(("nope",))
+
+
+def test_tasks_are_seed_major():
+    tasks = sweeps.tasks_for(["a/x", "b/y"], [0, 1], "quick", None, "cpu")
+    assert [(t.name, t.seed) for t in tasks] == [("a/x", 0), ("b/y", 0), ("a/x", 1), ("b/y", 1)]
 
 
 def test_cli_rejects_unknown_methods():
     with pytest.raises(SystemExit):
         sweeps.main(["--only", "han,foo"])
-
-
-def test_ablation_sweep_calls_each_module_once_and_uwav_table3(monkeypatch, tmp_path):
-    """--ablations: one run_ablations per method module (VALOR and LINK share one), plus UWAV's Table 3."""
-    import types
-
-    from avvp_lib import pseudo_labels, sweeps
-
-    calls = []
-
-    def fake_module(name, needs):
-        return types.SimpleNamespace(run_ablations=lambda profile, seeds, out_csv, **kw: calls.append((name, out_csv.name)))
-
-    monkeypatch.setattr(sweeps, "_module", fake_module)
-    monkeypatch.setattr(pseudo_labels, "run_pseudo_label_accuracy",
-                        lambda profile, seeds, out_csv, data_root, device: calls.append(("table3", out_csv.name)))
-    skipped = sweeps.run_all_ablations("quick", (0, 1), only=("coleaf", "uwav", "valor", "link"))
-    assert skipped == []
-    assert calls == [("avvp_lib.methods.coleaf", "04_coleaf_ablations.csv"), ("avvp_lib.methods.uwav", "06_uwav_ablations.csv"),
-                     ("table3", "05_uwav_pseudolabels.csv"), ("avvp_lib.methods.link", "07_link_ablations.csv")]
 
 
 def test_engine_auto_is_the_ensemble_on_a_gpu_only(monkeypatch):
@@ -86,62 +52,50 @@ def test_engine_auto_is_the_ensemble_on_a_gpu_only(monkeypatch):
         sweeps.resolve_engine("vmap")
 
 
-def test_ensemble_engine_routes_only_coleaf(monkeypatch, tmp_path):
-    """--engine ensemble: CoLeaF's table goes through the seed ensemble, UWAV/LINK stay sequential."""
-    import types
-
-    from avvp_lib import pseudo_labels
-
-    calls = []
-    monkeypatch.setattr(sweeps, "_module", lambda name, needs: types.SimpleNamespace(
-        run_ablations=lambda profile, seeds, out_csv, **kw: calls.append((name, out_csv.name))))
-    monkeypatch.setattr(pseudo_labels, "run_pseudo_label_accuracy", lambda *a: calls.append(("table3",)))
-    monkeypatch.setattr(sweeps, "run_coleaf_ablations_ensemble",
-                        lambda profile, seeds, out, **kw: calls.append(("ensemble", out.name, tuple(seeds))))
-    sweeps.run_all_ablations("quick", (0, 1), only=("coleaf", "uwav", "link"), engine="ensemble",
-                             ensemble_csv=tmp_path / "ens.csv")
-    assert calls == [("ensemble", "ens.csv", (0, 1)), ("avvp_lib.methods.uwav", "06_uwav_ablations.csv"),
-                     ("table3",), ("avvp_lib.methods.link", "07_link_ablations.csv")]
+def test_a_sweep_writes_records_then_derives_tables_beside_them(tiny_root, tmp_path, capsys):
+    records_dir = tmp_path / "results" / "records"
+    names = ["pseudo-labels/zero-shot", "pseudo-labels/valor-style"]
+    done = sweeps.run_sweep(names, [0], "quick", tiny_root, "cpu", records_dir=records_dir)
+    assert len(done) == 2
+    frame = results.read_results(tmp_path / "results" / "05_uwav_pseudolabels.csv")
+    assert frame["name"].tolist() == names and (frame["data"] == "synthetic").all()
+    assert frame["data_fingerprint"].nunique() == 1
+    capsys.readouterr()
+    assert sweeps.run_sweep(names, [0], "quick", tiny_root, "cpu", records_dir=records_dir) == []
+    assert "0 run(s) to do of 2" in capsys.readouterr().out
 
 
 def test_coleaf_ablations_as_a_seed_ensemble(tiny_root, tmp_path, monkeypatch):
-    """One row per (configuration, seed), hashed apart from sequential runs, skipped on rerun."""
-    from avvp_lib import ensemble
-    from avvp_lib.data.dataset import load_split
+    """One record per (configuration, seed), hashed apart from sequential runs, skipped on rerun."""
+    from avvp_lib.experiments import catalog
+    from avvp_lib.experiments.runner import context, provenance
     from avvp_lib.methods import coleaf
 
     monkeypatch.setattr(coleaf, "train_config", lambda profile="quick", seed=0, device="auto":
                         TrainConfig(epochs=1, batch_size=16, lr=5e-4, select_metric="segment/Type@AVo", seed=seed,
                                     device=device))
     monkeypatch.setitem(coleaf.MODEL_SIZES, "quick", {"d_model": 32, "ffn_dim": 32})
-    splits = {s: load_split(tiny_root, s) for s in ("train", "val", "test")}
-    out = tmp_path / "ens.csv"
-    frame = sweeps.run_coleaf_ablations_ensemble("quick", [0, 1], out, variants=["han", "full"], device="cpu",
-                                                 splits=splits, verbose=False)
+    store = records.RecordStore(tmp_path / "records")
+    made = []
+    for name in ("coleaf/han", "coleaf/full"):
+        made += X.run_ensemble(name, [0, 1], "quick", tiny_root, "cpu", store=store, verbose=False)
+    frame = pd.DataFrame([{"method": r["method"], "variant": r["variant"], "seed": r["seed"], "engine": r["engine"],
+                           **r["metrics"]} for r in made])
     assert frame[["method", "variant", "seed"]].values.tolist() == [
         ["HAN", "han", 0], ["HAN", "han", 1], ["CoLeaF", "full", 0], ["CoLeaF", "full", 1]]
+    assert (frame.engine == "seed-ensemble").all()
     assert ((frame[list(METRIC_KEYS)] >= 0) & (frame[list(METRIC_KEYS)] <= 100)).all().all()
-    full = frame[frame.variant == "full"]
-    assert full["segment/Type@AV"].nunique() == 2  # two seeds, two different models
-    sequential = coleaf.run_config("full", coleaf.train_config("quick", 0, "cpu"), "quick")
-    ens = sweeps.ensemble_provenance(sequential, [0, 1])
-    assert full.loc[full.seed == 0, "config_hash"].item() == results.config_hash(ens) != results.config_hash(sequential)
-    assert results.config_hash(sweeps.ensemble_provenance(sequential, [0, 2])) != results.config_hash(ens)
-
-    assert sweeps.coleaf_rows_current(frame, "quick", "cpu").all()  # the notebook keeps them
-    edited = frame.copy()
-    edited.loc[0, "config_hash"] = results.config_hash(coleaf.run_config("han", coleaf.train_config("quick", 0, "cpu"),
-                                                                          "quick"))  # a sequential run: current too
-    edited.loc[1, "config_hash"] = "0123456789ab"  # written by another configuration
-    edited = pd.concat([edited, edited.iloc[[3]].assign(variant="not_an_ablation")], ignore_index=True)
-    assert sweeps.coleaf_rows_current(edited, "quick", "cpu").tolist() == [True, False, True, True, False]
+    assert frame[frame.variant == "full"]["segment/Type@AV"].nunique() == 2  # two seeds, two different models
+    sequential = provenance("coleaf/full", 0, context("quick", tiny_root, "cpu"))
+    ens = catalog.ensemble_provenance(sequential, [0, 1])
+    assert made[2]["config_hash"] == results.config_hash(ens) != results.config_hash(sequential)
+    assert results.config_hash(catalog.ensemble_provenance(sequential, [0, 2])) != results.config_hash(ens)
 
     def must_not_train(*args, **kwargs):
-        raise AssertionError("a configuration with all its rows present was trained again")
+        raise AssertionError("a configuration with all its records present was trained again")
 
-    monkeypatch.setattr(ensemble, "fit_ensemble", must_not_train)
-    again = sweeps.run_coleaf_ablations_ensemble("quick", [0, 1], out, variants=["han", "full"], device="cpu",
-                                                 splits=splits, verbose=False)
-    pd.testing.assert_frame_equal(again, frame)
-    with pytest.raises(KeyError, match="unknown ablation"):
-        sweeps.run_coleaf_ablations_ensemble("quick", [0], out, variants=["nope"], splits=splits)
+    monkeypatch.setattr(catalog.CoLeaFAdapter, "ensemble", must_not_train)
+    again = X.run_ensemble("coleaf/full", [0, 1], "quick", tiny_root, "cpu", store=store, verbose=False)
+    assert [r["timestamp"] for r in again] == [r["timestamp"] for r in made[2:]]
+    with pytest.raises(ValueError, match="no seed-ensemble path"):
+        X.run_ensemble("uwav/uwav", [0, 1], "quick", tiny_root, "cpu", store=store)

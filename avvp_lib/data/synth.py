@@ -254,7 +254,7 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     splits = [(train.video_ids, track_a, track_v), (labels.val.video_ids, labels.val.gt_audio.numpy(), labels.val.gt_visual.numpy()),
               (labels.test.video_ids, labels.test.gt_audio.numpy(), labels.test.gt_visual.numpy())]
     total = sum(len(s[0]) for s in splits)
-    done = 0
+    report = _progress(total, progress)
     for ids, act_a, act_v in splits:
         for lo in range(0, len(ids), chunk):
             hi = min(lo + chunk, len(ids))
@@ -267,11 +267,8 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
                     x = _expand_frames(x, knobs, rng)
                 for j, vid in enumerate(ids[lo:hi]):
                     _save(STREAMS[stream].path(out, vid), x[j], dtype)
-            done += hi - lo
-            if progress:
-                print(f"\r[synth] {done}/{total} videos", end="", flush=True)
-    if progress:
-        print()
+            report(hi - lo)
+    report(0, close=True)
     (out / "diagnostics").mkdir(exist_ok=True)
     np.savez_compressed(out / "diagnostics" / "train_tracks.npz", audio=track_a.astype(np.uint8),
                         visual=track_v.astype(np.uint8), filenames=np.array(train.filenames))
@@ -286,6 +283,33 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     tmp.write_text(json.dumps(meta, indent=2))
     tmp.replace(out / "synth_meta.json")
     return meta
+
+
+def _progress(total: int, enabled: bool):
+    """``report(n)`` after each chunk: a tqdm bar on a terminal; in a log (not a terminal), one plain line per
+    quarter of the videos, never carriage returns."""
+    import sys
+
+    if not enabled:
+        return lambda n, close=False: None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc="[synth]", unit="video")
+
+        def report(n, close=False):
+            bar.update(n)
+            if close:
+                bar.close()
+        return report
+    state = {"done": 0, "next": total / 4, "shown": 0}
+
+    def report(n, close=False):
+        state["done"] += n
+        if state["done"] >= state["next"] or (close and state["shown"] != state["done"]):
+            print(f"[synth] {state['done']}/{total} videos", file=sys.stderr, flush=True)
+            state["next"], state["shown"] = state["done"] + total / 4, state["done"]
+    return report
 
 
 def ensure(out: str | Path, profile: str = "quick", seed: int = 0, progress: bool = True) -> dict:

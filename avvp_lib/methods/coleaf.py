@@ -1,23 +1,21 @@
 """CoLeaF as a trainable method: both branches trained together through the shared trainer.
 
 ``CoLeaFMethod(CoLeaFConfig())`` is the full framework with a HAN Anchor (Table 5's "HAN x").
-Every ablation row of the paper is a named configuration::
+Every ablation row of the paper is a named configuration (registered as ``coleaf/<name>`` in
+``avvp_lib.experiments``, which also names the paper row each one stands for)::
 
     ablation("no_class_tokens")       # -> CoLeaFConfig(class_tokens=False)
     build_method("evt_nce", seed=0)   # -> a fresh, seeded CoLeaFMethod (or HANMethod for "han")
-    run_ablations("quick", seeds=(0, 1, 2), out_csv="results/04_coleaf_ablations.csv")
 
-Total loss (CoLeaF Fig. 2; the paper gives no weights, so they default to 1)::
+Total loss (CoLeaF Fig. 2; the paper gives no weights: ``w_selfmo = w_cocls = 1``, ``w_evt = 0.1`` chosen on
+the validation split, see :class:`CoLeaFConfig`)::
 
     L = L_video^Anch + L_video^Ref + w_evt L_Evt^Anch + w_selfmo L_SelfMo^Ref + w_cocls L_CoCls^Anch
 """
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 
-import pandas as pd
 import torch
 from torch import nn
 
@@ -36,10 +34,6 @@ from avvp_lib.models.coleaf import CoLeaF, CoLeaFOutput
 from avvp_lib.models.han import HAN, MMILOutput
 from avvp_lib.train import TrainConfig
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_RESULTS = REPO_ROOT / "results" / "04_coleaf_ablations.csv"
-PAPER_PART = REPO_ROOT / "data" / "paper_results_parts" / "coleaf.csv"
-PAPER_MERGED = REPO_ROOT / "data" / "paper_results.csv"
 CONTRASTIVE_MODES = ("event_aware", "nce", "bce", "none")
 
 
@@ -143,42 +137,28 @@ class CoLeaFMethod(nn.Module):
 # ------------------------------------------------------------------------------------ ablations
 @dataclass(frozen=True)
 class Ablation:
-    """A named configuration and the paper rows it reproduces, as ``(table, method, setting)`` keys of
-    ``data/paper_results_parts/coleaf.csv``. ``config=None`` means a plain HAN (``han_kwargs`` for its options)."""
+    """A named configuration. ``config=None`` means a plain HAN (``han_kwargs`` for its options)."""
 
-    paper_rows: tuple[tuple[str, str, str], ...]
     config: CoLeaFConfig | None = field(default_factory=CoLeaFConfig)
     description: str = ""
     han_kwargs: dict = field(default_factory=dict)
 
-    @property
-    def tables(self) -> tuple[str, ...]:
-        return tuple(table for table, _, _ in self.paper_rows)
-
 
 ABLATIONS: dict[str, Ablation] = {
-    "full": Ablation((("Table 2", "CoLeaF", "L_Evt"), ("Table 3", "CoLeaF", "with L_SelfMo"),
-                      ("Table 4", "CoLeaF", "Tkn yes, CoCls yes"), ("Table 5", "HAN", "in CoLeaF")),
-                     CoLeaFConfig(), "everything on: L_Evt, L_SelfMo, class tokens, L_CoCls"),
-    "evt_nce": Ablation((("Table 2", "CoLeaF", "L_NCE"),), CoLeaFConfig(contrastive="nce"),
-                        "L_Evt replaced by the standard NCE (theta^a = theta^v = 1)"),
-    "evt_bce": Ablation((("Table 2", "CoLeaF", "L_BCE"),), CoLeaFConfig(contrastive="bce"),
+    "full": Ablation(CoLeaFConfig(), "everything on: L_Evt, L_SelfMo, class tokens, L_CoCls"),
+    "evt_nce": Ablation(CoLeaFConfig(contrastive="nce"), "L_Evt replaced by the standard NCE (theta^a = theta^v = 1)"),
+    "evt_bce": Ablation(CoLeaFConfig(contrastive="bce"),
                         "L_Evt replaced by BCE of the Anchor against the Reference pseudo-labels"),
-    "no_evt": Ablation((("Table 2", "CoLeaF", "-"),), CoLeaFConfig(contrastive="none"), "no contrastive term"),
-    "no_self_modality": Ablation((("Table 3", "CoLeaF", "without L_SelfMo"),), CoLeaFConfig(self_modality=False),
-                                 "the Reference learns from video labels only"),
-    "no_co_occurrence": Ablation((("Table 4", "CoLeaF", "Tkn yes, CoCls no"),), CoLeaFConfig(co_occurrence=False),
-                                 "class tokens kept, L_CoCls off"),
-    "no_class_tokens": Ablation((("Table 4", "CoLeaF", "Tkn no, CoCls yes"),), CoLeaFConfig(class_tokens=False),
-                                "no class tokens, L_CoCls kept"),
-    "no_class_tokens_no_co_occurrence": Ablation((("Table 4", "CoLeaF", "Tkn no, CoCls no"),),
-                                                 CoLeaFConfig(class_tokens=False, co_occurrence=False),
+    "no_evt": Ablation(CoLeaFConfig(contrastive="none"), "no contrastive term"),
+    "no_self_modality": Ablation(CoLeaFConfig(self_modality=False), "the Reference learns from video labels only"),
+    "no_co_occurrence": Ablation(CoLeaFConfig(co_occurrence=False), "class tokens kept, L_CoCls off"),
+    "no_class_tokens": Ablation(CoLeaFConfig(class_tokens=False), "no class tokens, L_CoCls kept"),
+    "no_class_tokens_no_co_occurrence": Ablation(CoLeaFConfig(class_tokens=False, co_occurrence=False),
                                                  "neither class tokens nor L_CoCls"),
-    "han": Ablation((("Table 5", "HAN", "plain"),), None, "the plain HAN baseline (same training recipe)"),
-    "evt_weight_1": Ablation((), CoLeaFConfig(w_contrastive=1.0),
+    "han": Ablation(None, "the plain HAN baseline (same training recipe)"),
+    "evt_weight_1": Ablation(CoLeaFConfig(w_contrastive=1.0),
                              "not a paper row: the full framework with contrastive weight 1 instead of 0.1"),
-    "han_unimodal": Ablation((("Table 1", "CMPAE", "U"),), None,
-                             "HAN without cross-modal attention (Table 1's U; the paper measured CMPAE)",
+    "han_unimodal": Ablation(None, "HAN without cross-modal attention (Table 1's U; the paper measured CMPAE)",
                              {"cross_modal": False}),
 }
 
@@ -226,205 +206,3 @@ def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") ->
         return TrainConfig(epochs=20, batch_size=32, lr=5e-4, scheduler="step", step_size=8, gamma=0.25,
                            select_metric="segment/Type@AVo", seed=seed, device=device)
     raise ValueError(f"profile={profile!r}; expected 'quick' or 'full'")
-
-
-def run_config(variant: str, train: TrainConfig, profile: str) -> dict:
-    """Everything that determines a run's numbers (hashed into ``config_hash``)."""
-    config = ablation(variant)
-    return {"method": method_name(variant), "variant": variant, "size": model_size(profile),
-            "han_kwargs": ABLATIONS[variant].han_kwargs,
-            "coleaf": asdict(config) if config is not None else None, "train": train.to_dict()}
-
-
-def run_dir(variant: str, profile: str, seed: int, data: str = "synthetic") -> Path:
-    """Where a run's checkpoints live (shared by notebooks 03/04 and the sweep)."""
-    return REPO_ROOT / "runs" / "coleaf" / f"{data}_{profile}" / variant / f"seed{seed}"
-
-
-def train_variant(variant: str, seed: int, train, val, profile: str = "quick", device: str = "auto",
-                  retrain: bool = False):
-    """Build, train (or reload from ``run_dir``) and return ``(method, FitResult, TrainConfig)``."""
-    from avvp_lib.train import load_or_fit
-
-    config = train_config(profile, seed, device)
-    method = build_method(variant, seed, profile)
-    result = load_or_fit(method, train, val, config, run_dir(variant, profile, seed, train.data_source),
-                         retrain=retrain, progress=False)
-    return method, result, config
-
-
-def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path = DEFAULT_RESULTS,
-                  data_root: str | Path | None = None, variants=None, force: bool = False,
-                  device: str = "auto", verbose: bool = True, splits: dict | None = None,
-                  refresh: bool = False) -> pd.DataFrame:
-    """Train every ablation row for every seed; evaluate on test; upsert one results row after each run.
-
-    Runs whose row is already in ``out_csv`` with the current ``config_hash`` are skipped unless
-    ``force`` (retrain from scratch) or ``refresh`` (reload the finished checkpoints from ``runs/``, no
-    training, and rewrite the rows with the current code version); an interrupted sweep loses nothing
-    that finished. ``splits`` (a dict of ``train``/``val``/``test`` AVVPData) bypasses loading ``data_root``.
-    """
-    from avvp_lib.results import append_rows, config_hash, make_row, read_results
-    from avvp_lib.train import evaluate_method, resolve_device
-
-    variants = list(variants or ABLATIONS)
-    unknown = [v for v in variants if v not in ABLATIONS]
-    if unknown:
-        raise KeyError(f"unknown ablation(s) {unknown}; expected names from {sorted(ABLATIONS)}")
-    if splits is None:
-        from avvp_lib.course import setup
-        from avvp_lib.data.dataset import load_split
-
-        root = setup(profile, data_root, 0, device)["data_root"]
-        splits = {s: load_split(root, s) for s in ("train", "val", "test")}
-    source = splits["train"].data_source
-    out_csv = Path(out_csv)
-    for seed in seeds:  # seed-major: an interrupted sweep still has every row for the first seeds
-        for variant in variants:
-            config = train_config(profile, seed, device)
-            provenance = run_config(variant, config, profile)
-            if not (force or refresh) and _has_row(out_csv, variant, seed, source, profile, config_hash(provenance)):
-                continue
-            t0 = time.perf_counter()
-            method, result, _ = train_variant(variant, seed, splits["train"], splits["val"], profile, device,
-                                              retrain=force)
-            metrics = evaluate_method(method, splits["test"])
-            row = make_row(method_name(variant), variant, seed, source, profile, metrics, result.train_seconds,
-                           provenance, str(resolve_device(device)))
-            append_rows(out_csv, [row])
-            if verbose:
-                print(f"[coleaf] {variant} seed {seed}: Ao {metrics['segment/Ao']:.1f} Vo {metrics['segment/Vo']:.1f} "
-                      f"AV {metrics['segment/AV']:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
-    return read_results(out_csv)
-
-
-def _has_row(out_csv: Path, variant: str, seed: int, source: str, profile: str, hashed: str) -> bool:
-    """True when ``out_csv`` already holds this run with this configuration hash."""
-    from avvp_lib.results import read_results
-
-    if not out_csv.is_file():
-        return False
-    done = read_results(out_csv)
-    hit = ((done["variant"] == variant) & (done["seed"] == seed) & (done["data"] == source)
-           & (done["profile"] == profile) & (done["config_hash"] == hashed))
-    return bool(hit.any())
-
-
-# ------------------------------------------------------------------------------ paper numbers
-def paper_numbers(table: str | None = None) -> pd.DataFrame:
-    """CoLeaF's published numbers (``paper, table, method, setting, metric, value``), from the merged
-    ``data/paper_results.csv`` when it has them, else from ``data/paper_results_parts/coleaf.csv``."""
-    frame = None
-    if PAPER_MERGED.is_file():
-        merged = pd.read_csv(PAPER_MERGED)
-        merged = merged[merged["paper"] == "CoLeaF"]
-        frame = merged if len(merged) else None
-    if frame is None:
-        frame = pd.read_csv(PAPER_PART)
-    return frame if table is None else frame[frame["table"] == table].reset_index(drop=True)
-
-
-
-ABLATION_METRICS = ("segment/Ao", "segment/Vo", "segment/AV", "event/Ao", "event/Vo", "event/AV")
-
-#: Each component's effect as (label, with-variant, without-variant); the paper's effect is the difference of
-#: the two variants' paper rows in the table where both appear.
-EFFECTS: tuple[tuple[str, str, str], ...] = (
-    ("L_Evt vs no contrastive term (Table 2)", "full", "no_evt"),
-    ("L_Evt vs standard NCE (Table 2)", "full", "evt_nce"),
-    ("L_Evt vs BCE on pseudo-labels (Table 2)", "full", "evt_bce"),
-    ("L_SelfMo (Table 3)", "full", "no_self_modality"),
-    ("class tokens + L_CoCls (Table 4)", "full", "no_class_tokens_no_co_occurrence"),
-    ("L_CoCls, with class tokens (Table 4)", "full", "no_co_occurrence"),
-    ("class tokens, with L_CoCls (Table 4)", "full", "no_class_tokens"),
-    ("CoLeaF around HAN (Table 5)", "full", "han"),
-    ("cross-modal attention in HAN (Table 1 idea)", "han", "han_unimodal"),
-)
-
-
-def _paper_value(paper: pd.DataFrame, key: tuple[str, str, str], metric: str) -> float:
-    table, method, setting = key
-    hit = paper[(paper["table"] == table) & (paper["method"] == method) & (paper["setting"] == setting)
-                & (paper["metric"] == metric)]
-    return float(hit["value"].iloc[0]) if len(hit) else float("nan")
-
-
-def _two_level(frame: pd.DataFrame) -> pd.DataFrame:
-    """Columns ``(metric, paper|ours|agree)``; plain columns become ``(name, "")``."""
-    frame.columns = pd.MultiIndex.from_tuples([c if isinstance(c, tuple) else (c, "") for c in frame.columns])
-    return frame
-
-
-def compare_with_paper(results: pd.DataFrame, table: str, metrics=ABLATION_METRICS, digits: int = 1) -> pd.DataFrame:
-    """One row per paper row of ``table``: the paper's number and our ``mean ± std`` over seeds per metric.
-
-    ``results`` should already be restricted to one data source and profile.
-    """
-    paper = paper_numbers()
-    rows = []
-    for variant, spec in ABLATIONS.items():
-        for key in spec.paper_rows:
-            if key[0] != table:
-                continue
-            ours = results[results["variant"] == variant]
-            row = {"paper row": f"{key[1]}: {key[2]}", "variant": variant, "seeds": int(ours["seed"].nunique())}
-            for metric in metrics:
-                row[(metric, "paper")] = _paper_value(paper, key, metric)
-                mu, sd = ours[metric].mean(), ours[metric].std(ddof=1)
-                row[(metric, "ours")] = f"{mu:.{digits}f} ± {0.0 if pd.isna(sd) else sd:.{digits}f}" if len(ours) else "-"
-            rows.append(row)
-    return _two_level(pd.DataFrame(rows))
-
-
-def _agreement(mean: float, std: float, paper: float) -> str:
-    """``yes``/``no``: our mean difference has / has not the paper's sign; ``noise`` when it is smaller than
-    its own seed-to-seed std (no direction can be claimed); ``-`` without a paper number."""
-    if paper != paper:  # NaN
-        return "-"
-    if abs(mean) < std or mean == 0:
-        return "noise"
-    return "yes" if mean * paper > 0 else "no"
-
-
-def component_effects(results: pd.DataFrame, metrics=ABLATION_METRICS, digits: int = 1) -> pd.DataFrame:
-    """Paired (same seed) differences ``with - without`` for each component of :data:`EFFECTS`, as
-    ``mean ± std`` next to the paper's difference and whether the directions agree (:func:`_agreement`)."""
-    paper = paper_numbers()
-    rows = []
-    for label, with_v, without_v in EFFECTS:
-        a = results[results["variant"] == with_v].set_index("seed")
-        b = results[results["variant"] == without_v].set_index("seed")
-        seeds = sorted(set(a.index) & set(b.index))
-        tables = {k[0] for k in ABLATIONS[with_v].paper_rows} & {k[0] for k in ABLATIONS[without_v].paper_rows}
-        row = {"component": label, "seeds": len(seeds)}
-        for metric in metrics:
-            diff = (a.loc[seeds, metric] - b.loc[seeds, metric]) if seeds else pd.Series(dtype=float)
-            paper_diff = float("nan")
-            if tables:
-                t = sorted(tables)[0]
-                key_with = next(k for k in ABLATIONS[with_v].paper_rows if k[0] == t)
-                key_without = next(k for k in ABLATIONS[without_v].paper_rows if k[0] == t)
-                paper_diff = _paper_value(paper, key_with, metric) - _paper_value(paper, key_without, metric)
-            mu = diff.mean() if len(diff) else float("nan")
-            sd = diff.std(ddof=1) if len(diff) > 1 else 0.0
-            row[(metric, "ours")] = f"{mu:+.{digits}f} ± {sd:.{digits}f}" if len(diff) else "-"
-            row[(metric, "paper")] = round(paper_diff, digits)
-            row[(metric, "agree")] = _agreement(mu, sd, paper_diff) if len(diff) else "-"
-        rows.append(row)
-    return _two_level(pd.DataFrame(rows))
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m avvp_lib.methods.coleaf", description="CoLeaF ablation sweep")
-    parser.add_argument("--profile", default="quick", choices=("quick", "full"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="*", default=None)
-    parser.add_argument("--out", default=str(DEFAULT_RESULTS))
-    parser.add_argument("--data-root", default=None)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--force", action="store_true", help="retrain every run from scratch")
-    parser.add_argument("--refresh", action="store_true", help="re-evaluate finished runs, rewrite their rows")
-    args = parser.parse_args()
-    run_ablations(args.profile, args.seeds, args.out, args.data_root, args.variants, args.force, args.device,
-                  refresh=args.refresh)

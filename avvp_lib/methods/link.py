@@ -1,4 +1,4 @@
-"""LINK and its VALOR-style baseline as trainable methods, plus the Table II ablation sweep.
+"""LINK and its VALOR-style baseline as trainable methods (registered as ``link/<variant>`` and ``valor/main``).
 
 ``LinkMethod`` = :class:`~avvp_lib.models.link.LinkNet` on the CLAP (audio) / CLIP (visual)
 streams + the pseudo-labels of :mod:`avvp_lib.models.valor` + the losses of
@@ -14,23 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
 import torch
 from torch import nn
 
 from avvp_lib.data.dataset import AVVPData, load_split
-from avvp_lib.data.features import load_prompt_embeddings
 from avvp_lib.losses.link import avss_loss, event_iou, label_loss, segment_cosine, valor_loss
 from avvp_lib.models.han import MMILOutput
 from avvp_lib.models.link import LinkNet, LinkNetConfig, LinkOutput, pseudo_label_semantics
 from avvp_lib.models.valor import calibrate_thresholds, segment_pseudo_labels, zero_shot_similarity
-from avvp_lib.results import append_rows, config_hash, make_row, read_results
-from avvp_lib.train import TrainConfig, evaluate_method, fit, resolve_device
+from avvp_lib.train import TrainConfig
 
 __all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "METHOD_NAME", "THRESHOLD_KEYS",
            "TABLE_METRICS", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
-           "build_method", "load_link_data", "run_key", "run_variant", "run_ablations", "inspect_modules",
-           "paper_numbers", "ablation_comparison"]
+           "build_method", "load_link_data", "inspect_modules"]
 
 METHOD_NAME = "LINK"
 #: the ten metrics LINK's Tables I-II report
@@ -201,63 +197,6 @@ def build_method(variant: str, prompts, thresholds, profile: str = "quick", seed
     return LinkMethod(spec_for(variant, profile, **overrides), prompts, thresholds)
 
 
-def _run_config(spec: LinkSpec, config: TrainConfig, thresholds) -> dict:
-    """What the results row's ``config_hash`` covers (the seed is a key column of its own)."""
-    train = {k: v for k, v in config.to_dict().items() if k not in ("seed", "device")}
-    return {"spec": spec.to_dict(), "train": train,
-            "thresholds": {k: [round(float(x), 4) for x in v] for k, v in thresholds.items()}}
-
-
-def run_key(variant: str, profile: str, seed: int, thresholds, device: str = "auto") -> str:
-    """``<variant>_<config hash>_seed<seed>``: a run folder name that changes whenever the recipe does."""
-    spec, config = spec_for(variant, profile), train_config(profile, seed, device)
-    return f"{variant}_{config_hash(_run_config(spec, config, thresholds))}_seed{seed}"
-
-
-def run_variant(variant: str, seed: int, data: dict[str, AVVPData], prompts, thresholds, profile: str = "quick",
-                device: str = "auto", run_dir=None) -> tuple[LinkMethod, dict, object]:
-    """Train one variant with one seed; returns (method, results row on test, FitResult)."""
-    method = build_method(variant, prompts, thresholds, profile, seed)
-    config = train_config(profile, seed, device)
-    result = fit(method, data["train"], data["val"], config, run_dir=run_dir, progress=False)
-    metrics = evaluate_method(method, data["test"])
-    row = make_row(METHOD_NAME, variant, seed, data["test"].data_source, profile, metrics, result.train_seconds,
-                   _run_config(method.spec, config, thresholds), device=str(resolve_device(device)))
-    return method, row, result
-
-
-def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path | None = None, data_root=None,
-                  variants=None, force: bool = False, device: str = "auto", verbose: bool = True) -> pd.DataFrame:
-    """Train every Table II row (and the two diagnostic variants) for every seed; append a row after
-    each run (test split).
-
-    Rows already in ``out_csv`` with the current ``config_hash`` are skipped unless ``force``.
-    """
-    from avvp_lib import course
-
-    cfg = course.setup(profile, data_root, 0, device)
-    out_csv = Path(out_csv or course.RESULTS_DIR / "07_link_ablations.csv")
-    data = load_link_data(cfg["data_root"])
-    prompts = load_prompt_embeddings(cfg["data_root"])
-    thresholds = calibrated_thresholds(data["val"], prompts)
-    done = read_results(out_csv) if out_csv.is_file() else None
-    for variant in variants or ALL_VARIANTS:
-        for seed in seeds:
-            expected = config_hash(_run_config(spec_for(variant, profile), train_config(profile, seed, device), thresholds))
-            if done is not None and not force:
-                hit = done[(done["method"] == METHOD_NAME) & (done["variant"] == variant) & (done["seed"] == seed)
-                           & (done["profile"] == profile) & (done["data"] == cfg["data_source"])
-                           & (done["config_hash"] == expected)]
-                if len(hit):
-                    continue
-            _, row, result = run_variant(variant, seed, data, prompts, thresholds, profile, device)
-            done = append_rows(out_csv, [row])
-            if verbose:
-                print(f"[link] {variant:6s} seed {seed}: test segment/Type@AV {row['segment/Type@AV']:.2f} "
-                      f"(best epoch {result.best_epoch}, {result.train_seconds:.0f} s)", flush=True)
-    return read_results(out_csv)
-
-
 # ---------------------------------------------------------------------------------- inspection
 @torch.no_grad()
 def inspect_modules(method: LinkMethod, batch: dict[str, torch.Tensor]) -> dict:
@@ -277,64 +216,3 @@ def inspect_modules(method: LinkMethod, batch: dict[str, torch.Tensor]) -> dict:
         out["mu"] = float(method.mu)
     method.train(was_training)
     return out
-
-
-# ------------------------------------------------------------------------------ paper comparison
-def paper_numbers(paper_csv: str | Path | None = None) -> pd.DataFrame:
-    """LINK's transcribed Tables I-II: from ``data/paper_results.csv`` once merged, else the part file."""
-    from avvp_lib.course import REPO_ROOT
-
-    candidates = [Path(paper_csv)] if paper_csv else [REPO_ROOT / "data" / "paper_results.csv",
-                                                      REPO_ROOT / "data" / "paper_results_parts" / "link.csv"]
-    for path in candidates:
-        if path.is_file():
-            frame = pd.read_csv(path)
-            frame = frame[frame["paper"].astype(str).str.startswith("LINK")]
-            if len(frame):
-                return frame.reset_index(drop=True)
-    raise FileNotFoundError(f"no LINK rows in {[str(p) for p in candidates]}")
-
-
-def ablation_comparison(results: pd.DataFrame, paper: pd.DataFrame, metrics=("segment/Type@AV", "event/Type@AV"),
-                        baseline: str = "baseline") -> pd.DataFrame:
-    """Per variant: our mean, std and change vs the baseline (over seeds) beside the paper's Table II.
-
-    The paper's T+S+P row is Table I's LINK row (Table II stops at pairs). ``agree`` is True when
-    both changes have the same sign; None where the paper reports no change (or for the baseline).
-    """
-    ours = results[results["method"] == METHOD_NAME]
-    table2 = paper[paper["table"].astype(str) == "II"].set_index(["setting", "metric"])["value"]
-    link_row = paper[(paper["table"].astype(str) == "I") & (paper["method"] == "LINK")].set_index("metric")["value"]
-    rows = []
-    for variant in ALL_VARIANTS:
-        sub = ours[ours["variant"] == variant]
-        if sub.empty:
-            continue
-        for metric in metrics:
-            base = ours[ours["variant"] == baseline][metric].mean()
-            paper_value = link_row.get(metric) if variant == "T+S+P" else table2.get((variant, metric))
-            paper_base = table2.get((baseline, metric))
-            d_ours = sub[metric].mean() - base
-            d_paper = None if paper_value is None or paper_base is None else paper_value - paper_base
-            rows.append({"variant": variant, "metric": metric, "seeds": sub["seed"].nunique(),
-                         "ours": sub[metric].mean(), "ours std": sub[metric].std(ddof=1) if len(sub) > 1 else 0.0,
-                         "ours Δ": d_ours, "paper": paper_value, "paper Δ": d_paper,
-                         "agree": None if d_paper is None or variant == baseline or abs(d_paper) < 1e-9
-                         else bool(d_ours * d_paper > 0)})
-    return pd.DataFrame(rows)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="LINK Table II ablations -> results/07_link_ablations.csv")
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="*", default=None)
-    parser.add_argument("--out", default=None)
-    parser.add_argument("--force", action="store_true")
-    parser.add_argument("--threads", type=int, default=None)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    run_ablations(args.profile, tuple(args.seeds), args.out, variants=args.variants, force=args.force)

@@ -11,28 +11,22 @@ main LLP setting, Table 1); CLIP/CLAP feed only the pseudo-label generators. Its
   HAN-layer outputs of two segments of the batch, through HAN's segment classifier;
 * ``L_video``: BCE of the MMIL video probability against the video label.
 
-:data:`ABLATIONS` holds the five rows of Table 4; :func:`sensitivity_configs` the alpha / W sweeps
-of supplementary Fig. A4-A5 (full profile). :func:`run_ablations` trains them for several seeds
-and appends one results row per run (``python -m avvp_lib.methods.uwav --profile quick``).
+:data:`ABLATIONS` holds the five rows of Table 4; :func:`sensitivity_configs` the alpha / W points
+of supplementary Fig. A4-A5. Each is registered as ``uwav/<name>`` in ``avvp_lib.experiments``, which runs
+them (``python -m avvp_lib.sweeps --tables 06_uwav_ablations``).
 """
 from __future__ import annotations
 
-import argparse
-import inspect
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from avvp_lib.course import REPO_ROOT, RESULTS_DIR, RUNS_DIR
-from avvp_lib.data.dataset import load_split
 from avvp_lib.losses.uwav import (class_balance_weights, class_balanced_bce, mixup_bce, mixup_segments,
                                   pseudo_label_bce, sample_mixup, uwav_total_loss, video_bce)
 from avvp_lib.models.han import HAN, MMILOutput, attentive_mmil_pooling
-from avvp_lib.pseudo_labels import PseudoLabelBundle, cpu_threads, generator_run_dir, pseudo_label_bundle
-from avvp_lib.results import append_rows, config_hash, make_row
-from avvp_lib.train import TrainConfig, evaluate_method, load_or_fit, resolve_device, seed_everything
+from avvp_lib.pseudo_labels import PseudoLabelBundle
+from avvp_lib.train import TrainConfig
 
 METHOD = "UWAV"
 
@@ -186,143 +180,3 @@ def variant_config(variant: str) -> UWAVConfig:
     if variant not in table:
         raise ValueError(f"unknown UWAV variant {variant!r}; expected one of {sorted(table)}")
     return table[variant]
-
-
-def run_config(variant: str, config: UWAVConfig, profile: str, seed: int, root: Path) -> dict:
-    """Everything that determines a run's numbers (hashed into results rows and run folders)."""
-    _, gen = generator_run_dir(root, profile, 0)
-    tc = train_config(profile, seed, "cpu").to_dict()
-    tc.pop("device")
-    han = {k: p.default for k, p in inspect.signature(HAN.__init__).parameters.items() if k != "self"}
-    return {"variant": variant, "uwav": config.to_dict(), "train": tc, "generator": config_hash(gen), "han": han}
-
-
-def train_variant(root: str | Path, variant: str, profile: str = "quick", seed: int = 0, device: str = "auto",
-                  bundle: PseudoLabelBundle | None = None, data: dict | None = None, config: UWAVConfig | None = None,
-                  retrain: bool = False, progress: bool = False):
-    """Train (or reload from ``runs/uwav/``) one configuration; returns ``(method, fit_result, test_metrics, run_config)``."""
-    root = Path(root)
-    config = config or variant_config(variant)
-    bundle = bundle or pseudo_label_bundle(root, "uwav", config.threshold_rule, profile, 0, device)
-    data = data or {s: load_split(root, s) for s in ("train", "val", "test")}
-    if bundle.splits["train"].video_ids != data["train"].video_ids:
-        raise ValueError(f"the pseudo-labels are for {len(bundle.splits['train'].video_ids)} train videos that do not match "
-                         f"the {len(data['train'])} videos of the train split (another root or profile?)")
-    rc = run_config(variant, config, profile, seed, root)
-    seed_everything(seed)  # HAN's initial weights depend on the seed only, not on what ran before
-    method = build_method(bundle, config)
-    slug = "".join(ch if ch.isalnum() or ch in "+=.-" else "_" for ch in variant)
-    run_dir = RUNS_DIR / "uwav" / f"han-{profile}-{slug}-s{seed}-{config_hash(rc)}"
-    with cpu_threads():  # same seed, same numbers on any CPU (see pseudo_labels.CPU_THREADS)
-        result = load_or_fit(method, data["train"], data["val"], train_config(profile, seed, device), run_dir,
-                             retrain=retrain, progress=progress, extra_train=training_targets(bundle, config))
-        test_metrics = evaluate_method(method, data["test"])
-    return method, result, test_metrics, rc
-
-
-PAPER_PART = REPO_ROOT / "data" / "paper_results_parts" / "uwav.csv"
-
-
-def paper_numbers(table: str) -> "pandas.DataFrame":
-    """UWAV's reported numbers (real LLP) of one table, e.g. ``"Table 3"``: ``method, setting, metric, value``.
-
-    Read from ``data/paper_results.csv`` when the lead has merged them there, else from this paper's part file.
-    """
-    import pandas as pd
-
-    from avvp_lib.results import paper_results
-
-    names = {table, table.replace("Table ", "")}
-    try:
-        frame = paper_results()
-        frame = frame[(frame.paper == "UWAV") & frame.table.astype(str).isin(names)]
-    except (FileNotFoundError, ValueError):
-        frame = pd.DataFrame()
-    if frame.empty:
-        frame = pd.read_csv(PAPER_PART, dtype={"table": str})
-        frame = frame[frame.table.isin(names)]
-    if frame.empty:
-        raise KeyError(f"no UWAV numbers for {table!r} in data/paper_results.csv or {PAPER_PART.name}")
-    return frame[["method", "setting", "metric", "value"]].reset_index(drop=True)
-
-
-def default_root(profile: str) -> Path:
-    from avvp_lib.data.synth import ensure
-
-    root = REPO_ROOT / "data" / "synthetic" / profile
-    ensure(root, profile=profile, seed=0, progress=False)
-    return root
-
-
-def run_ablations(profile: str = "quick", seeds=(0, 1, 2), out_csv: str | Path | None = None,
-                  data_root: str | Path | None = None, variants=None, force: bool = False, device: str = "auto",
-                  include_sensitivity: bool | None = None, progress: bool = False) -> list[dict]:
-    """Train every configuration for every seed; append one results row after each run.
-
-    Default variants: the five Table 4 rows, :data:`CODE_VARIANTS` and :data:`DIAGNOSTIC_VARIANTS`,
-    plus the alpha / W sensitivity sweeps when ``profile == "full"``. Rows already in ``out_csv`` with the current ``config_hash`` are skipped
-    unless ``force``; the pseudo-label generator (seed 0) is shared by all runs.
-    """
-    from avvp_lib.data.dataset import data_source_of
-    from avvp_lib.results import read_results
-
-    root = Path(data_root) if data_root is not None else default_root(profile)
-    out_csv = Path(out_csv) if out_csv is not None else RESULTS_DIR / "06_uwav_ablations.csv"
-    if include_sensitivity is None:
-        include_sensitivity = profile == "full"
-    variants = list(variants or (list(ABLATIONS) + list(CODE_VARIANTS) + list(DIAGNOSTIC_VARIANTS)))
-    variants += list(sensitivity_configs()) if include_sensitivity else []
-    source, _ = data_source_of(root)
-    done = set()
-    if out_csv.is_file() and not force:
-        old = read_results(out_csv)
-        done = {(r.variant, int(r.seed), r.config_hash) for r in old.itertuples()
-                if r.method == METHOD and r.data == source and r.profile == profile}
-    data = {s: load_split(root, s) for s in ("train", "val", "test")}
-    bundles: dict[str, PseudoLabelBundle] = {}
-    rows = []
-    for variant in variants:
-        config = variant_config(variant)
-        for seed in seeds:
-            rc = run_config(variant, config, profile, seed, root)
-            if (variant, int(seed), config_hash(rc)) in done:
-                continue
-            if config.threshold_rule not in bundles:
-                bundles[config.threshold_rule] = pseudo_label_bundle(root, "uwav", config.threshold_rule, profile, 0, device)
-            _, result, metrics, rc = train_variant(root, variant, profile, seed, device, bundles[config.threshold_rule],
-                                                   data, config, retrain=force, progress=progress)
-            row = make_row(METHOD, variant, seed, source, profile, metrics, result.train_seconds, rc,
-                           device=str(resolve_device(device)))
-            append_rows(out_csv, [row])
-            rows.append(row)
-            print(f"[uwav] {variant} seed {seed}: segment Type@AV {metrics['segment/Type@AV']:.2f} "
-                  f"({result.train_seconds:.0f} s)", flush=True)
-    return rows
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m avvp_lib.methods.uwav", description="UWAV ablation sweep (Table 4).")
-    parser.add_argument("--profile", default="quick", choices=("quick", "full"))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--variants", nargs="*", default=None, help=f"default: {list(ABLATIONS)} (+ sensitivity in full)")
-    parser.add_argument("--data-root", default=None)
-    parser.add_argument("--out", default=None, help="results CSV (default results/06_uwav_ablations.csv)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--force", action="store_true")
-    parser.add_argument("--sensitivity", action="store_true", help="add the alpha / W sweeps (default in full)")
-    parser.add_argument("--pseudo-labels", action="store_true",
-                        help="also write Table 3 (pseudo-label accuracy) for each seed to results/05_uwav_pseudolabels.csv")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 avoids oversubscription on a shared machine)")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.pseudo_labels:
-        from avvp_lib.pseudo_labels import run_pseudo_label_accuracy
-
-        run_pseudo_label_accuracy(args.profile, args.seeds, None, args.data_root, args.device)
-    run_ablations(args.profile, args.seeds, args.out, args.data_root, args.variants, args.force, args.device,
-                  True if args.sensitivity else None)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,18 @@
+"""Experiments as data: the registry of runnable configurations, one runner, per-run records.
+
+::
+
+    from avvp_lib import experiments as X
+    X.names("coleaf")                               # every CoLeaF configuration
+    X.get("coleaf/no_evt").paper_rows               # the paper row it stands for
+    record = X.run("han/main", seed=0, profile="quick")        # train + test, or the existing record
+    method, result, test = X.train("coleaf/full", 0, "quick")  # the trained model (notebooks)
+
+``python -m avvp_lib.experiments --list`` prints every name with its paper row.
+"""
+from avvp_lib.experiments import catalog  # noqa: F401  (registers every configuration and table)
+from avvp_lib.experiments.registry import Experiment, PaperRow, Table, get, names, table, tables
+from avvp_lib.experiments.runner import context, run, run_ensemble, train
+
+__all__ = ["Experiment", "PaperRow", "Table", "context", "get", "names", "run", "run_ensemble", "table", "tables",
+           "train"]

@@ -1,0 +1,106 @@
+"""Where runs execute: in this process, in N local worker processes, or as a SLURM job array (submitit).
+
+Every executor runs :func:`avvp_lib.experiments.runner.run` on (name, seed) tasks and each finished run
+writes its own record, so an interrupted or concurrent sweep loses nothing that finished, and re-submitting
+a sweep only runs what has no record yet (:func:`pending`).
+"""
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+EXECUTORS = ("inline", "local", "slurm")
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    seed: int
+    profile: str = "quick"
+    data_root: str | None = None
+    device: str = "auto"
+    records_dir: str | None = None
+    force: bool = False
+    retrain: bool = False
+
+
+def pending(tasks: list[Task], force: bool = False) -> list[Task]:
+    """The tasks without a record (all of them with ``force``)."""
+    if force:
+        return list(tasks)
+    from avvp_lib.experiments.records import RecordStore
+    from avvp_lib.experiments.runner import context, provenance
+    from avvp_lib.results import config_hash
+
+    stores: dict = {}
+    out = []
+    for task in tasks:
+        store = stores.setdefault(task.records_dir, RecordStore(*([task.records_dir] if task.records_dir else [])))
+        ctx = context(task.profile, task.data_root, task.device)
+        hits = store.find(config_hash(provenance(task.name, task.seed, ctx)), ctx.fingerprint, task.seed)
+        if not any(r["name"] == task.name for r in hits):
+            out.append(task)
+    return out
+
+
+def execute(task: Task) -> str:
+    """Run one task (in whatever process this is) and return its record's file name."""
+    from avvp_lib.experiments.records import RecordStore, record_filename
+    from avvp_lib.experiments.runner import run
+
+    store = RecordStore(task.records_dir) if task.records_dir else RecordStore()
+    record = run(task.name, task.seed, task.profile, task.data_root, task.device, store=store, force=task.force,
+                 retrain=task.retrain)
+    return record_filename(record)
+
+
+def _worker_init(threads: int) -> None:
+    os.environ["AVVP_NUM_THREADS"] = str(threads)
+    import avvp_lib  # noqa: F401  (pins the numerics with this worker's thread count before torch loads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_local(tasks: list[Task], jobs: int = 1, threads: int = 1) -> list[str]:
+    """Tasks in ``jobs`` worker processes (``spawn``: each imports the library afresh, ``threads`` CPU threads
+    each). ``jobs=1`` runs them here, one after the other. A failed task is reported after the others finish."""
+    if jobs <= 1:
+        return [execute(t) for t in tasks]
+    done, failed = [], []
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init,
+                             initargs=(threads,)) as pool:
+        futures = {pool.submit(execute, t): t for t in tasks}
+        for future in as_completed(futures):
+            task = futures[future]
+            try:
+                done.append(future.result())
+            except Exception as error:  # reported below: one broken run must not cost the others
+                failed.append(f"{task.name} seed {task.seed}: {type(error).__name__}: {error}")
+                print(f"[sweeps] FAILED {task.name} seed {task.seed}: {error}", flush=True)
+    if failed:
+        raise RuntimeError(f"{len(failed)} of {len(tasks)} runs failed:\n" + "\n".join(failed))
+    return done
+
+
+def submit(tasks: list[Task], folder: str | Path, cluster: str = "slurm", wait: bool = False,
+           timeout_min: int = 120, cpus_per_task: int = 2, gpus_per_node: int = 0, partition: str | None = None,
+           array_parallelism: int = 64):
+    """A job array of ``tasks`` through submitit (``cluster="slurm"``; ``"local"`` runs the same array in local
+    subprocesses, which is how the tests drive it). Returns the jobs; with ``wait`` their record file names."""
+    import submitit
+
+    executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
+    parameters = {"timeout_min": timeout_min, "cpus_per_task": cpus_per_task}
+    if cluster == "slurm":
+        parameters.update(slurm_array_parallelism=array_parallelism, gpus_per_node=gpus_per_node)
+        if partition:
+            parameters["slurm_partition"] = partition
+    executor.update_parameters(**parameters)
+    jobs = executor.map_array(execute, tasks) if tasks else []
+    if wait:
+        return [job.result() for job in jobs]
+    return jobs

@@ -1,0 +1,73 @@
+"""Saved test predictions of the main table's runs: binary (N, T, C) arrays as packed bits.
+
+Notebooks 08-09 bootstrap over test videos, draw per-class heatmaps and timelines from these files without
+retraining. Each file carries its run's keys (method, variant, seed, data, profile, config hash, data
+fingerprint, code version) in ``meta``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+PREDICTIONS_DIR = Path(__file__).resolve().parents[2] / "results" / "predictions"
+INDEX_COLUMNS = ["method", "variant", "seed", "data", "profile", "config_hash", "code_version", "path"]
+
+
+def prediction_path(method: str, variant: str, profile: str, seed: int, folder: Path = PREDICTIONS_DIR) -> Path:
+    slug = "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in f"{method}_{variant}".lower())
+    return Path(folder) / f"{slug}_{profile}_seed{seed}.npz"
+
+
+def save_predictions(path: str | Path, pred_a, pred_v, gt_a, gt_v, filenames, meta: dict) -> Path:
+    """Binary (N, T, C) arrays as packed bits in a compressed .npz (written atomically)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrays = {k: np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v).astype(bool)
+              for k, v in dict(pred_a=pred_a, pred_v=pred_v, gt_a=gt_a, gt_v=gt_v).items()}
+    shape = arrays["pred_a"].shape
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, shape=np.array(shape), filenames=np.array(filenames),
+                        meta=np.array(json.dumps(meta, sort_keys=True)),
+                        **{k: np.packbits(v.reshape(-1)) for k, v in arrays.items()})
+    os.replace(tmp, path)
+    return path
+
+
+def load_predictions(path: str | Path) -> dict:
+    """``{"pred_a", "pred_v", "gt_a", "gt_v": (N, T, C) uint8, "filenames": list, "meta": dict}``; a damaged
+    file is an error naming it."""
+    try:
+        with np.load(path) as z:
+            shape = tuple(int(x) for x in z["shape"])
+            size = int(np.prod(shape))
+            out = {k: np.unpackbits(z[k])[:size].reshape(shape) for k in ("pred_a", "pred_v", "gt_a", "gt_v")}
+            out["filenames"] = [str(f) for f in z["filenames"]]
+            out["meta"] = json.loads(str(z["meta"]))
+    except Exception as error:  # zipfile/pickle/KeyError/ValueError: all mean a damaged or foreign file
+        raise ValueError(f"{path}: not a readable predictions file ({type(error).__name__}: {error})") from error
+    return out
+
+
+def saved_predictions(profile: str | None = None, data: str | None = None,
+                      folder: Path = PREDICTIONS_DIR) -> pd.DataFrame:
+    """Index of the saved prediction files: ``method, variant, seed, data, profile, config_hash, path``."""
+    rows = []
+    for path in sorted(Path(folder).glob("*.npz")):
+        try:
+            with np.load(path) as z:
+                meta = json.loads(str(z["meta"]))
+        except Exception as error:
+            raise ValueError(f"{path}: not a readable predictions file ({type(error).__name__}: {error})") from error
+        rows.append({**{k: meta.get(k) for k in INDEX_COLUMNS[:-1]}, "path": path})
+    frame = pd.DataFrame(rows, columns=INDEX_COLUMNS)
+    frame["config_hash"] = frame["config_hash"].astype(str)
+    if profile is not None:
+        frame = frame[frame.profile == profile]
+    if data is not None:
+        frame = frame[frame.data == data]
+    return frame.reset_index(drop=True)

@@ -1,0 +1,167 @@
+"""One uniform call runs any registered configuration: ``run(name, seed, profile, data_root, device) -> record``.
+
+A run whose record already exists (same configuration hash, data fingerprint and seed) is not repeated: the
+record is returned (or, when another name registered the same configuration, copied under this name).
+Checkpoints live in ``runs/experiments/<name>/<profile>-<data fingerprint>-<config hash>-seed<seed>/``, so a
+run on other data or with another recipe never reloads this one's weights; notebooks train through
+:func:`train` and share those folders with the sweeps.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from avvp_lib.experiments.records import RecordStore, make_record
+from avvp_lib.experiments.registry import get
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUNS_DIR = REPO_ROOT / "runs"
+PREDICTIONS_DIR = REPO_ROOT / "results" / "predictions"
+
+_CONTEXTS: dict = {}
+
+
+def context(profile: str = "quick", data_root=None, device: str = "auto"):
+    """The loaded data of one root (cached per process: a sweep loads each split once)."""
+    from avvp_lib.experiments.catalog import Context
+
+    key = (profile, str(Path(data_root).resolve()) if data_root is not None else None, device)
+    if key not in _CONTEXTS:
+        _CONTEXTS[key] = Context(profile, data_root, device)
+    return _CONTEXTS[key]
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in text)
+
+
+def provenance(name: str, seed: int, ctx) -> dict:
+    """What determines the run's numbers besides its data and seed (hashed into ``config_hash``)."""
+    exp = get(name)
+    return exp.adapter.provenance(exp, ctx, seed)
+
+
+def run_dir(name: str, seed: int, ctx, config_hash: str, runs_dir: Path | None = None) -> Path:
+    return (Path(runs_dir) if runs_dir is not None else RUNS_DIR) / "experiments" / _slug(name.replace("/", "--")) / \
+        f"{ctx.profile}-{ctx.fingerprint}-{config_hash}-seed{int(seed)}"
+
+
+def train(name: str, seed: int = 0, profile: str = "quick", data_root=None, device: str = "auto",
+          data: dict | None = None, retrain: bool = False, runs_dir: Path | None = None):
+    """Build and train (or reload from its checkpoint folder) a model configuration; returns
+    ``(method, FitResult, test split)``. What notebooks call to train a named configuration."""
+    from avvp_lib.results import config_hash
+
+    exp = get(name)
+    if not hasattr(exp.adapter, "train"):
+        raise TypeError(f"{name} trains no model (it scores pseudo-labels); use run()")
+    ctx = context(profile, data_root, device)
+    hashed = config_hash(exp.adapter.provenance(exp, ctx, seed))
+    return exp.adapter.train(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain, data)
+
+
+def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
+    """Main-table predictions of the default root go to ``results/predictions`` (notebooks 08-09 read them);
+    those of any other root under ``runs/predictions/<data fingerprint>/``."""
+    from avvp_lib.experiments.predictions import prediction_path
+
+    base = Path(folder) if folder is not None else (PREDICTIONS_DIR if ctx.default_root
+                                                    else RUNS_DIR / "predictions" / ctx.fingerprint)
+    return prediction_path(exp.method, exp.variant, ctx.profile, seed, base)
+
+
+def _record(exp, ctx, seed, prov, hashed, outcome, engine, predictions_file=None) -> dict:
+    from avvp_lib.version import code_version
+
+    extra = dict(outcome.extra)
+    if predictions_file is not None:
+        extra["predictions"] = os.path.relpath(predictions_file, REPO_ROOT)
+    return make_record(name=exp.name, method=exp.method, variant=exp.variant, features=exp.features, engine=engine,
+                       seed=int(seed), profile=ctx.profile, data=ctx.source, data_fingerprint=ctx.fingerprint,
+                       config_hash=hashed, config=prov, code_version=code_version(exp.method),
+                       metrics={k: float(v) for k, v in outcome.metrics.items()},
+                       train_seconds=round(float(outcome.train_seconds), 2), device=ctx.device,
+                       timestamp=time.strftime("%Y-%m-%dT%H:%M:%S"), extra=extra)
+
+
+def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device: str = "auto", *,
+        store: RecordStore | None = None, force: bool = False, retrain: bool = False,
+        runs_dir: Path | None = None, predictions_dir: Path | None = None, verbose: bool = True) -> dict:
+    """Run one named configuration for one seed and return its record (written before it is returned).
+
+    ``force``: compute it again even when its record exists (a finished checkpoint is re-used: the numbers are
+    re-evaluated by the current code) and supersede the record; ``retrain``: also train from scratch.
+    """
+    from avvp_lib.results import config_hash
+
+    exp = get(name)
+    store = store if store is not None else RecordStore()
+    ctx = context(profile, data_root, device)
+    prov = exp.adapter.provenance(exp, ctx, seed)
+    hashed = config_hash(prov)
+    if not (force or retrain):
+        hits = store.find(hashed, ctx.fingerprint, seed)
+        mine = [r for r in hits if r["name"] == name]
+        if mine:
+            return max(mine, key=lambda r: r["timestamp"])
+        usable = [r for r in hits if not exp.predictions or r["extra"].get("predictions")]
+        if usable:  # the same configuration under another name (valor/main = link/baseline): copy, do not retrain
+            source = max(usable, key=lambda r: r["timestamp"])
+            copy = {k: v for k, v in source.items() if k not in ("schema", "checksum")}
+            copy.update(name=exp.name, method=exp.method, variant=exp.variant,
+                        extra={**source["extra"], "copied_from": source["name"]})
+            record = make_record(**copy)
+            store.write(record)
+            return record
+    t0 = time.perf_counter()
+    outcome = exp.adapter.run(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain or False)
+    predictions_file = None
+    if exp.predictions and outcome.predictions is not None:
+        from avvp_lib.experiments.predictions import save_predictions
+
+        predictions_file = _prediction_path(exp, ctx, seed, predictions_dir)
+        from avvp_lib.version import code_version
+
+        meta = {"method": exp.method, "variant": exp.variant, "seed": int(seed), "data": ctx.source,
+                "profile": ctx.profile, "config_hash": hashed, "data_fingerprint": ctx.fingerprint,
+                "code_version": code_version(exp.method)}
+        save_predictions(predictions_file, *outcome.predictions, meta)
+    record = _record(exp, ctx, seed, prov, hashed, outcome, "sequential", predictions_file)
+    store.write(record, replace=force or retrain)  # last: a record exists only with its predictions
+    if verbose:
+        m = outcome.metrics
+        print(f"[run] {name} seed {seed}: segment Type@AV {m['segment/Type@AV']:.2f} Ao {m['segment/Ao']:.2f} "
+              f"Vo {m['segment/Vo']:.2f} ({time.perf_counter() - t0:.0f} s)", flush=True)
+    return record
+
+
+def run_ensemble(name: str, seeds, profile: str = "quick", data_root=None, device: str = "auto", *,
+                 store: RecordStore | None = None, force: bool = False, verbose: bool = True) -> list[dict]:
+    """Every seed of ``seeds`` as one batched model (families with an ensemble path: CoLeaF's table); one record
+    per seed with engine ``seed-ensemble``. No checkpoints (a killed run re-trains the group)."""
+    from avvp_lib.experiments.catalog import ensemble_provenance
+    from avvp_lib.results import config_hash
+
+    exp = get(name)
+    if not hasattr(exp.adapter, "ensemble"):
+        raise ValueError(f"{name}: its family has no seed-ensemble path (only CoLeaF's table has one)")
+    seeds = [int(s) for s in seeds]
+    store = store if store is not None else RecordStore()
+    ctx = context(profile, data_root, device)
+    provs = {s: ensemble_provenance(exp.adapter.provenance(exp, ctx, s), seeds) for s in seeds}
+    hashes = {s: config_hash(p) for s, p in provs.items()}
+    found = {s: store.find(hashes[s], ctx.fingerprint, s, engine="seed-ensemble") for s in seeds}
+    if not force and all(found.values()):
+        return [max(found[s], key=lambda r: r["timestamp"]) for s in seeds]
+    t0 = time.perf_counter()
+    outcomes = exp.adapter.ensemble(exp, ctx, seeds)
+    records = [_record(exp, ctx, s, provs[s], hashes[s], o, "seed-ensemble") for s, o in zip(seeds, outcomes)]
+    for record in records:
+        store.write(record, replace=force)
+    if verbose:
+        print(f"[run] {name} seeds {seeds} as one model: segment Type@AV "
+              f"{[round(r['metrics']['segment/Type@AV'], 1) for r in records]} ({time.perf_counter() - t0:.0f} s)",
+              flush=True)
+    return records
+
