@@ -38,8 +38,8 @@ def test_list_names_every_configuration_with_its_paper_row(capsys):
     main(["--list"])
     lines = capsys.readouterr().out.splitlines()
     listed = {line.split("\t")[0]: line.split("\t") for line in lines}
-    assert len(lines) == len(listed) == len(X.names()) == 48
-    assert {"han/main", "coleaf/full", "coleaf/no_evt", "coleaf/han_unimodal", "uwav/soft+reweight", "uwav/uwav",
+    assert len(lines) == len(listed) == len(X.names()) == 49
+    assert {"han/main", "han/unimodal", "coleaf/full", "coleaf/no_evt", "coleaf/han_unimodal", "uwav/soft+reweight", "uwav/uwav",
             "uwav/alpha=1.5", "uwav/W=0.5", "link/T+S+P", "link/TSAM-only", "valor/main",
             "pseudo-labels/uwav"} <= set(listed)
     assert listed["coleaf/no_evt"][1:] == ["standard", "CoLeaF Table 2: CoLeaF, -"]
@@ -263,3 +263,16 @@ def test_local_worker_processes_and_pending(tiny_root, tmp_path):
     done = executors.run_local(tasks, jobs=2)
     assert len(done) == 2 and len(records.RecordStore(tmp_path / "records").paths) == 2
     assert executors.pending(tasks) == [] and executors.pending(tasks, force=True) == tasks
+
+
+def test_rows_current_knows_the_recipe_the_root_and_old_tables(tiny_root, tmp_path, tiny_recipes):
+    store = records.RecordStore(tmp_path / "records")
+    X.run("coleaf/han", 0, "quick", tiny_root, "cpu", store=store, runs_dir=tmp_path / "runs", verbose=False)
+    frame = tables.derive(store)["04_coleaf_ablations"]
+    assert X.rows_current(frame, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [True]
+    edited = frame.assign(config_hash="0123456789")  # written with another recipe
+    assert X.rows_current(edited, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [False]
+    other = frame.assign(data_fingerprint="0" * 12)  # trained on other data
+    assert X.rows_current(other, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [False]
+    old = frame.drop(columns=["name", "data_fingerprint"])  # a table from before the registry
+    assert X.rows_current(old, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [False]

@@ -12,7 +12,7 @@
 """
 from avvp_lib.experiments import catalog  # noqa: F401  (registers every configuration and table)
 from avvp_lib.experiments.registry import Experiment, PaperRow, Table, get, names, table, tables
-from avvp_lib.experiments.runner import context, run, run_ensemble, train
+from avvp_lib.experiments.runner import context, rows_current, run, run_ensemble, train
 
-__all__ = ["Experiment", "PaperRow", "Table", "context", "get", "names", "run", "run_ensemble", "table", "tables",
+__all__ = ["Experiment", "PaperRow", "Table", "context", "get", "names", "rows_current", "run", "run_ensemble", "table", "tables",
            "train"]

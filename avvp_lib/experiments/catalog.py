@@ -99,14 +99,14 @@ class HANAdapter:
     def provenance(self, exp, ctx, seed) -> dict:
         from avvp_lib.models.han import HAN
 
-        return {"method": "HAN", "han": HAN().config, "loss": "mmil",
+        return {"method": "HAN", "han": HAN(**exp.options.get("han_kwargs", {})).config, "loss": "mmil",
                 "train": _train_dict(self.recipe(ctx.profile, seed, ctx.device))}
 
     def build(self, exp, ctx, seed):
         from avvp_lib.methods.mmil import HANMethod
 
         torch.manual_seed(seed)
-        return HANMethod()
+        return HANMethod(**exp.options.get("han_kwargs", {}))
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
         from avvp_lib.train import load_or_fit
@@ -312,6 +312,10 @@ def _register_all() -> None:
                         (PaperRow("CoLeaF", "Table 6", "HAN", "standard threshold"),
                          PaperRow("UWAV", "Table 1", "HAN", "LLP test, VGGish+ResNet-152+R(2+1)D")),
                         "HAN (Tian et al. 2020) with the official MMIL loss and recipe, d = 512", predictions=True))
+    register(Experiment("han/unimodal", "HAN", "unimodal", STANDARD, None, HAN_ADAPTER.recipe, HAN_ADAPTER,
+                        (PaperRow("CoLeaF", "Table 1", "CMPAE", "U"),),
+                        "han/main without cross-modal attention (CoLeaF Table 1's U at HAN's width; notebook 08)",
+                        options={"han_kwargs": {"cross_modal": False}}))
 
     coleaf_rows = {
         "full": (("Table 2", "CoLeaF", "L_Evt"), ("Table 3", "CoLeaF", "with L_SelfMo"),

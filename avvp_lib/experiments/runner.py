@@ -165,3 +165,31 @@ def run_ensemble(name: str, seeds, profile: str = "quick", data_root=None, devic
               flush=True)
     return records
 
+
+
+def rows_current(frame, table_name: str, profile: str = "quick", data_root=None, device: str = "auto"):
+    """For the rows of a derived table: True where the row's configuration hash and data fingerprint are what the
+    registry gives now for this root (rows of another recipe, another root or an unknown name are not)."""
+    import pandas as pd
+
+    from avvp_lib.experiments.catalog import ensemble_provenance
+    from avvp_lib.experiments.registry import names, table
+    from avvp_lib.results import config_hash
+
+    spec = table(table_name)
+    if not {"name", "data_fingerprint"} <= set(frame.columns):  # a table written before the registry existed
+        return pd.Series(False, index=frame.index, dtype=bool)
+    ctx = context(profile, data_root, device)
+    known = set(names())
+    groups = {n: sorted({int(s) for s in seeds}) for n, seeds in frame.groupby("name")["seed"]} if len(frame) else {}
+    current = []
+    for name, seed, hashed, fingerprint in zip(frame["name"], frame["seed"], frame["config_hash"],
+                                               frame["data_fingerprint"]):
+        if name not in known or fingerprint != ctx.fingerprint:
+            current.append(False)
+            continue
+        prov = provenance(name, int(seed), ctx)
+        if spec.engine == "seed-ensemble":
+            prov = ensemble_provenance(prov, groups[name])
+        current.append(config_hash(prov) == hashed)
+    return pd.Series(current, index=frame.index, dtype=bool)
