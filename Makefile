@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps sweeps-ensemble sensitivity bench results experiments clean-runs
+.PHONY: setup data course notebooks test unit nbval sweeps shrink sweeps-ensemble sensitivity bench results experiments clean-runs
 
 setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
 	@bash scripts/setup_env.sh
@@ -29,8 +29,12 @@ nbval: data
 test: data  ## unit tests + nbval over the committed notebooks
 	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
 
-sweeps: data  ## main table + every ablation table: each configuration x seeds -> results/records/, then results/*.csv
-	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --executor local --jobs $(JOBS)
+sweeps: data  ## the main grid (5 seeds) + every ablation table (3 seeds) -> results/records/, then results/*.csv
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 3 4 --executor local --jobs $(JOBS)
+	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --no-main --executor local --jobs $(JOBS)
+
+shrink: data  ## quick profile: what its smaller models and schedules cost (3 seeds) -> results/09_shrink.csv
+	$(PY) -m avvp_lib.sweeps --profile quick --seeds 0 1 2 --no-main --tables 09_shrink --executor local --jobs $(JOBS)
 
 sweeps-ensemble: data  ## CoLeaF's ablation table with each configuration's seeds as one batched model -> results/04_coleaf_ablations_ensemble.csv
 	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --ablations --no-main --only coleaf --engine ensemble

@@ -116,6 +116,8 @@ def coleaf_paper_keys() -> dict[str, tuple[tuple[str, str, str], ...]]:
     out = {}
     for name in names("coleaf"):
         exp = get(name)
+        if exp.features != "standard":  # the grid's other feature set: the same variant, no paper row of its own
+            continue
         out[exp.variant] = tuple((r.table, r.method, r.setting) for r in exp.paper_rows if r.paper == "CoLeaF")
     return out
 
@@ -191,52 +193,50 @@ def compare_with_paper(results: pd.DataFrame, table: str, metrics=COLEAF_METRICS
     return _two_level(pd.DataFrame(rows))
 
 
-def _agreement(mean: float, std: float, paper: float) -> str:
-    """``yes``/``no``: our mean difference has / has not the paper's sign; ``noise`` when it is smaller than
-    its own seed-to-seed std (no direction can be claimed); ``-`` without a paper number."""
-    if paper != paper:  # NaN
-        return "-"
-    if abs(mean) < std or mean == 0:
-        return "noise"
-    return "yes" if mean * paper > 0 else "no"
+def component_effects(results: pd.DataFrame, metrics=COLEAF_METRICS, digits: int = 1, n_boot: int = 2000,
+                      folder=None) -> pd.DataFrame:
+    """``with - without`` for each component of :data:`COLEAF_EFFECTS`: our difference with its 95 % two-stage
+    bootstrap interval over seeds and test videos (:func:`avvp_lib.comparisons.compare`), the paper's difference,
+    and the verdict of the one rule (agrees / contradicts / inconclusive)."""
+    from avvp_lib.comparisons import compare, format_interval
+    from avvp_lib.experiments.predictions import PREDICTIONS_DIR
 
-
-def component_effects(results: pd.DataFrame, metrics=COLEAF_METRICS, digits: int = 1) -> pd.DataFrame:
-    """Paired (same seed) differences ``with - without`` for each component of :data:`COLEAF_EFFECTS`, as
-    ``mean ± std`` next to the paper's difference and whether the directions agree (:func:`_agreement`)."""
     paper = coleaf_numbers()
+    keys = coleaf_paper_keys()
     rows = []
     for label, with_v, without_v in COLEAF_EFFECTS:
-        a = results[results["variant"] == with_v].set_index("seed")
-        b = results[results["variant"] == without_v].set_index("seed")
-        seeds = sorted(set(a.index) & set(b.index))
-        keys = coleaf_paper_keys()
         tables = {k[0] for k in keys[with_v]} & {k[0] for k in keys[without_v]}
-        row = {"component": label, "seeds": len(seeds)}
+        paper_diff = {}
         for metric in metrics:
-            diff = (a.loc[seeds, metric] - b.loc[seeds, metric]) if seeds else pd.Series(dtype=float)
-            paper_diff = float("nan")
+            paper_diff[metric] = float("nan")
             if tables:
                 t = sorted(tables)[0]
                 key_with = next(k for k in keys[with_v] if k[0] == t)
                 key_without = next(k for k in keys[without_v] if k[0] == t)
-                paper_diff = _paper_value(paper, key_with, metric) - _paper_value(paper, key_without, metric)
-            mu = diff.mean() if len(diff) else float("nan")
-            sd = diff.std(ddof=1) if len(diff) > 1 else 0.0
-            row[(metric, "ours")] = f"{mu:+.{digits}f} ± {sd:.{digits}f}" if len(diff) else "-"
-            row[(metric, "paper")] = round(paper_diff, digits)
-            row[(metric, "agree")] = _agreement(mu, sd, paper_diff) if len(diff) else "-"
+                paper_diff[metric] = _paper_value(paper, key_with, metric) - _paper_value(paper, key_without, metric)
+        row = {"component": label}
+        try:
+            ours = compare(results, f"coleaf/{with_v}", f"coleaf/{without_v}", metrics, paper_diff, n_boot,
+                           folder=folder or PREDICTIONS_DIR).set_index("metric")
+        except KeyError:
+            ours = None
+        row["seeds"] = ours["seeds"].iloc[0] if ours is not None else "-"
+        for metric in metrics:
+            row[(metric, "ours")] = (format_interval(*ours.loc[metric, ["diff", "ci_low", "ci_high"]], digits)
+                                     if ours is not None else "-")
+            row[(metric, "paper")] = round(paper_diff[metric], digits)
+            row[(metric, "verdict")] = ours.loc[metric, "verdict"] if ours is not None else "-"
         rows.append(row)
     return _two_level(pd.DataFrame(rows))
 
 
 def link_ablation_comparison(results: pd.DataFrame, paper: pd.DataFrame, metrics=("segment/Type@AV", "event/Type@AV"),
-                        baseline: str = "baseline") -> pd.DataFrame:
-    """Per variant: our mean, std and change vs the baseline (over seeds) beside the paper's Table II.
-
-    The paper's T+S+P row is Table I's LINK row (Table II stops at pairs). ``agree`` is True when
-    both changes have the same sign; None where the paper reports no change (or for the baseline).
-    """
+                             baseline: str = "baseline", n_boot: int = 2000, folder=None) -> pd.DataFrame:
+    """Per variant and metric: our mean and std over seeds, our change vs the baseline with its 95 % two-stage
+    bootstrap interval (:func:`avvp_lib.comparisons.compare`), the paper's Table II value and change, and the
+    verdict of the one rule. The paper's T+S+P row is Table I's LINK row (Table II stops at pairs)."""
+    from avvp_lib.comparisons import compare
+    from avvp_lib.experiments.predictions import PREDICTIONS_DIR
     from avvp_lib.methods.link import ALL_VARIANTS as link_variants
 
     ours = results[results["method"] == "LINK"]
@@ -247,15 +247,27 @@ def link_ablation_comparison(results: pd.DataFrame, paper: pd.DataFrame, metrics
         sub = ours[ours["variant"] == variant]
         if sub.empty:
             continue
+        deltas = {}
         for metric in metrics:
-            base = ours[ours["variant"] == baseline][metric].mean()
             paper_value = link_row.get(metric) if variant == "T+S+P" else table2.get((variant, metric))
             paper_base = table2.get((baseline, metric))
-            d_ours = sub[metric].mean() - base
-            d_paper = None if paper_value is None or paper_base is None else paper_value - paper_base
-            rows.append({"variant": variant, "metric": metric, "seeds": sub["seed"].nunique(),
-                         "ours": sub[metric].mean(), "ours std": sub[metric].std(ddof=1) if len(sub) > 1 else 0.0,
-                         "ours Δ": d_ours, "paper": paper_value, "paper Δ": d_paper,
-                         "agree": None if d_paper is None or variant == baseline or abs(d_paper) < 1e-9
-                         else bool(d_ours * d_paper > 0)})
+            deltas[metric] = (paper_value, None if paper_value is None or paper_base is None
+                              else float(paper_value - paper_base))
+        interval = None
+        if variant != baseline:
+            interval = compare(ours, f"link/{variant}", f"link/{baseline}", metrics,
+                               {m: d for m, (_, d) in deltas.items()}, n_boot,
+                               folder=folder or PREDICTIONS_DIR).set_index("metric")
+        for metric in metrics:
+            paper_value, d_paper = deltas[metric]
+            row = {"variant": variant, "metric": metric, "seeds": sub["seed"].nunique(), "ours": sub[metric].mean(),
+                   "ours std": sub[metric].std(ddof=1) if len(sub) > 1 else 0.0, "paper": paper_value,
+                   "paper Δ": d_paper}
+            if interval is None:
+                row.update({"ours Δ": 0.0, "95% low": 0.0, "95% high": 0.0, "verdict": "-"})
+            else:
+                r = interval.loc[metric]
+                row.update({"ours Δ": r["diff"], "95% low": r["ci_low"], "95% high": r["ci_high"],
+                            "verdict": r["verdict"]})
+            rows.append(row)
     return pd.DataFrame(rows)

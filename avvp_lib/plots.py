@@ -164,27 +164,30 @@ def ablation_bars(summary, metrics: list[str], label_column: str, source: str):
 
 
 def sensitivity_curves(panels: list[dict], metric: str, source: str):
-    """One panel per hyper-parameter (UWAV Fig. A4-A5): our mean ± std over seeds against its value,
-    and the values the paper reports, on a second axis (other data, other scale: compare shapes only).
+    """One column per hyper-parameter (UWAV Fig. A4-A5): top, our mean ± std over seeds against its value;
+    bottom, the values the paper reports, on an axis of its own (other data, other scale: compare shapes only;
+    "no paper points" where the paper gives none). No twin axes.
 
     ``panels``: dicts with ``name`` (axis label), ``x``, ``mean``, ``std`` (ours) and ``paper`` (a
     ``{value: score}`` dict, possibly empty).
     """
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.3), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 5.4), squeeze=False,
+                             gridspec_kw={"height_ratios": (3, 2)})
+    for col, panel in enumerate(panels):
+        top, bottom = axes[0, col], axes[1, col]
         x, mean, std = (np.asarray(panel[k], dtype=float) for k in ("x", "mean", "std"))
-        ax.errorbar(x, mean, yerr=std, marker="o", capsize=3, label=f"ours ({source})")
-        ax.set_xlabel(panel["name"])
-        ax.set_ylabel(f"{metric} (%)")
+        top.errorbar(x, mean, yerr=std, marker="o", capsize=3)
+        top.set_ylabel(f"ours: {metric} (%)")
+        top.set_title(f"{panel['name']}: ours ({source})", fontsize=9)
         if panel.get("paper"):
-            twin = ax.twinx()
             px = sorted(panel["paper"])
-            twin.plot(px, [panel["paper"][v] for v in px], "s--", color="#d62728", label="paper (real LLP, text of the figure)")
-            twin.set_ylabel("paper (%)", color="#d62728")
-            handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-            ax.legend(handles, [h.get_label() for h in handles], fontsize=7, loc="lower center")
+            bottom.plot(px, [panel["paper"][v] for v in px], "s--", color="#d62728")
+            bottom.set_ylabel("paper (%)")
+            bottom.set_title("the paper (real LLP, text of the figure)", fontsize=9)
         else:
-            ax.legend(fontsize=7)
-        ax.set_title(f"Sensitivity to {panel['name']}")
+            bottom.text(0.5, 0.5, "no paper points", ha="center", va="center", transform=bottom.transAxes)
+            bottom.set_yticks([])
+        bottom.set_xlim(top.get_xlim())
+        bottom.set_xlabel(panel["name"])
     fig.tight_layout()
     return fig

@@ -38,7 +38,7 @@ from avvp_lib.data.features import load_prompt_embeddings
 from avvp_lib.data.unav import UnAVData, ensure_unav, load_unav_prompts, load_unav_split
 from avvp_lib.losses.uwav import av_pretraining_loss, hard_pseudo_labels, soft_pseudo_labels
 from avvp_lib.metrics import evaluate
-from avvp_lib.models.uwav import PseudoLabelGenerator
+from avvp_lib.models.uwav import RELEASED_LOGIT_SCALES, PseudoLabelGenerator
 from avvp_lib.results import config_hash
 from avvp_lib.train import (TrainConfig, build_optimizer, build_scheduler, resolve_device, save_atomic,
                             seed_everything)
@@ -69,27 +69,53 @@ def cpu_threads(n: int | None = CPU_THREADS):
 
 
 # --------------------------------------------------------------------------- configs
-def generator_kwargs(profile: str) -> dict:
+#: How the generators are built and optimised. ``released`` (default): the authors' code - Eq. (8)'s logits
+#: scaled by 4.6 (visual) / 3.3 (audio), Adam(W) betas (0.5, 0.999), gradient norm clipped at 2.0.
+#: ``paper``: Eq. (8) as printed (scale 1), torch's default betas (0.9, 0.999), the supplementary's clip 1.0.
+GENERATOR_RECIPES = {
+    "released": {"logit_scales": RELEASED_LOGIT_SCALES, "betas": (0.5, 0.999), "grad_clip": 2.0},
+    "paper": {"logit_scales": {"visual_logit_scale": 1.0, "audio_logit_scale": 1.0}, "betas": (0.9, 0.999),
+              "grad_clip": 1.0},
+}
+GENERATOR_RECIPE = "released"
+
+
+def _recipe(recipe: str) -> dict:
+    if recipe not in GENERATOR_RECIPES:
+        raise ValueError(f"unknown generator recipe {recipe!r}; expected one of {sorted(GENERATOR_RECIPES)}")
+    return GENERATOR_RECIPES[recipe]
+
+
+def generator_kwargs(profile: str, recipe: str = GENERATOR_RECIPE) -> dict:
     """Generator size: ``full`` = the official code (d 1024, 16 heads, FFN 2048, dropout 0.3, MLP projections);
-    ``quick`` = d 64, 4 heads, FFN 128, no dropout, linear projections (CPU). Both have L = 5 blocks."""
+    ``quick`` = d 64, 4 heads, FFN 128, no dropout, linear projections (CPU). Both have L = 5 blocks. The
+    logit scales of Eq. (8) come from ``recipe`` (:data:`GENERATOR_RECIPES`)."""
+    scales = dict(_recipe(recipe)["logit_scales"])
     if profile == "full":
-        return dict(d_model=1024, nhead=16, ffn_dim=2048, num_layers=5, dropout=0.3)
+        return dict(d_model=1024, nhead=16, ffn_dim=2048, num_layers=5, dropout=0.3, **scales)
     if profile == "quick":
-        return dict(d_model=64, nhead=4, ffn_dim=128, num_layers=5, dropout=0.0, projection="linear")
+        return dict(d_model=64, nhead=4, ffn_dim=128, num_layers=5, dropout=0.0, projection="linear", **scales)
     raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
 
 
-def pretrain_config(profile: str, seed: int = 0, device: str = "auto") -> TrainConfig:
+def pretrain_config(profile: str, seed: int = 0, device: str = "auto", recipe: str = GENERATOR_RECIPE) -> TrainConfig:
     """UnAV pretraining recipe. ``full``: supplementary Sec. 8 (AdamW, batch 64, 80 epochs, 10 warm-up
-    epochs to 1e-4 then cosine, gradient norm clipped at 1.0; weight decay 1e-3 from the official
-    script). ``quick``: 10 epochs, batch 16, peak 2e-3 on 400 UnAV videos (CPU, about a minute)."""
+    epochs to 1e-4 then cosine; weight decay 1e-3 from the official script). ``quick``: 10 epochs, batch 16,
+    peak 2e-3 on 400 UnAV videos (CPU, about a minute). Gradient clipping and Adam's betas
+    (:func:`generator_betas`) follow ``recipe``."""
+    clip = _recipe(recipe)["grad_clip"]
     if profile == "full":
         return TrainConfig(epochs=80, batch_size=64, lr=1e-4, optimizer="adamw", weight_decay=1e-3,
-                           scheduler="cosine", warmup_epochs=10, grad_clip=1.0, seed=seed, device=device)
+                           scheduler="cosine", warmup_epochs=10, grad_clip=clip, seed=seed, device=device)
     if profile == "quick":
         return TrainConfig(epochs=10, batch_size=16, lr=2e-3, optimizer="adamw", weight_decay=1e-3,
-                           scheduler="cosine", warmup_epochs=0.5, grad_clip=1.0, seed=seed, device=device)
+                           scheduler="cosine", warmup_epochs=0.5, grad_clip=clip, seed=seed, device=device)
     raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
+
+
+def generator_betas(recipe: str = GENERATOR_RECIPE) -> tuple[float, float]:
+    """Adam(W)'s (beta1, beta2) for pretraining the generators (released code: beta1 = 0.5)."""
+    return tuple(_recipe(recipe)["betas"])
 
 
 # --------------------------------------------------------------------------- stage 1: pretraining
@@ -116,10 +142,12 @@ def unav_av_f1(generator: PseudoLabelGenerator, data: UnAVData, prompts: dict, b
 
 
 def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: UnAVData, prompts: dict,
-                       config: TrainConfig, present_weight: float = PRESENT_WEIGHT, progress: bool = False) -> dict:
+                       config: TrainConfig, present_weight: float = PRESENT_WEIGHT, progress: bool = False,
+                       betas: tuple[float, float] = generator_betas()) -> dict:
     """Train both generators on UnAV with Eq. (9); keep the epoch with the best UnAV-val AV F1.
 
-    Batches are cropped to their longest video, padded seconds are masked in attention and loss.
+    Batches are cropped to their longest video, padded seconds are masked in attention and loss; ``betas``
+    replace the optimiser's (:func:`generator_betas`).
     Returns ``{"history", "best_epoch", "best_f1", "train_seconds"}``; the generator holds the best weights.
     """
     device = resolve_device(config.device)
@@ -129,6 +157,8 @@ def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: Un
     n = len(train)
     steps = math.ceil(n / config.batch_size)
     optimizer = build_optimizer(generator.parameters(), config)
+    for group in optimizer.param_groups:  # TrainConfig has no betas: the released code's beta1 = 0.5
+        group["betas"] = tuple(betas)
     scheduler, per_step = build_scheduler(optimizer, config, steps)
     order = torch.Generator().manual_seed(config.seed)
     history, best, best_state, elapsed = [], (-1.0, -1), None, 0.0
@@ -168,7 +198,7 @@ def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_wei
     """Where a pretrained generator is cached, and the configuration that names it."""
     unav_meta = ensure_unav(root, profile, seed=0)
     config = {"generator": generator_kwargs(profile), "train": pretrain_config(profile, seed, "cpu").to_dict(),
-              "present_weight": present_weight,
+              "betas": list(generator_betas()), "present_weight": present_weight,
               "unav": {k: unav_meta[k] for k in ("profile", "seed", "space_seed", "knobs", "counts")}}
     config["train"].pop("device")
     return RUNS_DIR / "uwav" / f"generator-{profile}-{config_hash(config)}", config

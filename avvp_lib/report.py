@@ -1,7 +1,7 @@
 """Results tables, paper blocks and figures, regenerated from ``results/*.csv`` without training (issue 6).
 
 The main tables in the papers' layouts (CoLeaF Table 6, UWAV Table 1 / LINK Table I), the papers' own numbers as
-a separate block, the compute table, old-vs-new metric gaps, per-class F1 and significance from the saved test
+a separate block, the compute table, old-vs-new metric gaps, per-class F1 and the grid's intervals from the saved test
 predictions, and their figures. :func:`regenerate` writes them all; ``python -m avvp_lib.report`` (or
 ``python -m avvp_lib.results``, ``make results``) runs it. The rows themselves (schema, atomic writes,
 staleness, mean +- std) live in :mod:`avvp_lib.results`.
@@ -231,69 +231,19 @@ def metric_disagreements(table: pd.DataFrame, old: str, new: str, name_column: s
 # ------------------------------------------------------------------------ predictions -> numbers
 def prediction_runs(profile: str | None = None, data: str | None = None, current_rows: pd.DataFrame | None = None,
                     folder: str | Path = RESULTS_DIR / "predictions") -> pd.DataFrame:
-    """Saved test predictions (``results/predictions``): ``method, variant, seed, ..., path`` per file;
-    with ``current_rows``, only files whose (method, variant, seed, config_hash) has a row there."""
+    """Saved test predictions (``results/predictions``): one row per file (``name, method, variant, features,
+    seed, ..., path``); with ``current_rows``, only files whose (name, seed, config_hash) has a row there, with
+    the row's ``method`` label."""
     from avvp_lib.experiments.predictions import saved_predictions
 
     index = saved_predictions(profile, data, folder)
     if current_rows is not None and len(index):
-        keys = set(map(tuple, current_rows[["method", "variant", "seed", "config_hash"]].astype(str).values))
-        index = index[np.array([tuple(map(str, r)) in keys for r in index[["method", "variant", "seed",
-                                                                             "config_hash"]].values], dtype=bool)]
+        labels = {(str(n), str(s), str(h)): m for n, s, h, m in
+                  current_rows[["name", "seed", "config_hash", "method"]].astype(str).values}
+        keys = [(str(n), str(s), str(h)) for n, s, h in index[["name", "seed", "config_hash"]].values]
+        index = index[np.array([k in labels for k in keys], dtype=bool)].copy()
+        index["method"] = [labels[k] for k in keys if k in labels]
     return _order(index.reset_index(drop=True))
-
-
-def per_video_by_method(index: pd.DataFrame) -> dict[str, dict]:
-    """``{method: {metric: (S, N) per-video scores}}`` from saved predictions (seeds stacked)."""
-    from avvp_lib.metrics import per_video_scores
-    from avvp_lib.experiments.predictions import load_predictions
-
-    out: dict[str, dict] = {}
-    for method, sub in index.groupby("method", sort=False):
-        per_seed, names = [], None
-        for path in sub.sort_values("seed").path:
-            p = load_predictions(path)
-            if names is not None and p["filenames"] != names:
-                raise ValueError(f"{path}: test videos differ from the other seeds of {method}")
-            names = p["filenames"]
-            per_seed.append(per_video_scores(p["pred_a"], p["pred_v"], p["gt_a"], p["gt_v"]))
-        out[method] = {"_filenames": names, **{k: np.stack([s[k] for s in per_seed]) for k in METRIC_KEYS}}
-    return out
-
-
-def significance_table(frame: pd.DataFrame, scores: dict[str, dict], baseline: str = "HAN", metrics=None,
-                       n_boot: int = 1000, seed: int = 0, alpha: float = 0.05, digits: int = 2) -> pd.DataFrame:
-    """Each method minus ``baseline``: seed-mean difference, paired-bootstrap 95 % CI over test videos
-    (seed-averaged per-video scores), share of resamples <= 0, Welch's t-test over seeds, and a verdict.
-
-    ``frame``: results rows (one data source and profile); ``scores``: :func:`per_video_by_method`.
-    """
-    from avvp_lib.stats import paired_bootstrap, seed_noise_test
-
-    metrics = list(metrics or ["segment/Type@AV", "segment/Type@AVo", "event/Type@AV", "event/Type@AVo",
-                               "segment/Ao", "segment/Vo"])
-    if baseline not in scores:
-        raise KeyError(f"no saved predictions of the baseline {baseline!r}; have {sorted(scores)}")
-    rows = []
-    for method in [m for m in scores if m != baseline]:
-        if scores[method]["_filenames"] != scores[baseline]["_filenames"]:
-            raise ValueError(f"{method} and {baseline} predictions cover different test videos")
-        boot = paired_bootstrap(scores[method], scores[baseline], metrics, n_boot, seed).set_index("metric")
-        for m in metrics:
-            a, b = frame.loc[frame.method == method, m], frame.loc[frame.method == baseline, m]
-            welch = seed_noise_test(a, b, alpha) if len(a) >= 2 and len(b) >= 2 else None
-            ci_excludes_0 = boot.loc[m, "ci_low"] > 0 or boot.loc[m, "ci_high"] < 0
-            seeds_ok = welch is not None and welch["distinguishable"]
-            verdict = ("beyond seed and test-set noise" if ci_excludes_0 and seeds_ok else
-                       "beyond test-set noise only" if ci_excludes_0 else
-                       "beyond seed noise only" if seeds_ok else "within noise")
-            rows.append({"method": method, "metric": m, f"diff vs {baseline}": round(boot.loc[m, "diff"], digits),
-                         "95% CI low": round(boot.loc[m, "ci_low"], digits),
-                         "95% CI high": round(boot.loc[m, "ci_high"], digits),
-                         "share <= 0": round(boot.loc[m, "share_le_0"], 3),
-                         "Welch p (seeds)": None if welch is None else round(welch["p"], 4),
-                         "seeds": f"{len(a)} vs {len(b)}", "verdict": verdict})
-    return pd.DataFrame(rows)
 
 
 def per_class_f1_by_method(index: pd.DataFrame, level: str = "segment") -> pd.DataFrame:
@@ -369,29 +319,6 @@ def figure_per_class_heatmap(f1: pd.DataFrame, source: str):
     return fig
 
 
-def figure_significance(sig: pd.DataFrame, source: str, baseline: str = "HAN"):
-    """Forest plot: each method's difference vs the baseline with its paired-bootstrap 95 % CI."""
-    import matplotlib.pyplot as plt
-
-    labels = [f"{r.method}: {r.metric}" for r in sig.itertuples()]
-    diff = sig[f"diff vs {baseline}"].to_numpy()
-    lo, hi = sig["95% CI low"].to_numpy(), sig["95% CI high"].to_numpy()
-    fig, ax = plt.subplots(figsize=(7, 0.28 * len(sig) + 1.2))
-    y = np.arange(len(sig))
-    colors = ["#2ca02c" if v.startswith("beyond seed and") else "#1f77b4" if v != "within noise" else "#999999"
-              for v in sig.verdict]
-    for yi, d, a, b, c in zip(y, diff, lo, hi, colors):
-        ax.errorbar([d], [yi], xerr=[[d - a], [b - d]], fmt="none", ecolor=c, capsize=2)
-    ax.scatter(diff, y, c=colors, s=14, zorder=3)
-    ax.axvline(0, color="k", lw=0.8)
-    ax.set_yticks(y, labels, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel(f"difference vs {baseline} (points), 95% bootstrap CI over test videos")
-    ax.set_title(f"Which differences survive? green: bootstrap CI and Welch over seeds ({source})", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
 # ----------------------------------------------------------------------- engine agreement
 ENGINE_METRICS = ("segment/Ao", "segment/Vo", "segment/AV", "segment/Type@AV")
 
@@ -461,6 +388,10 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
     if main is None:
         say(f"[results] no results/{main_stem}.csv yet: run python -m avvp_lib.sweeps first")
         return made
+    from avvp_lib.comparisons import comparison_table
+    from avvp_lib.grid import GRID_METRICS, comparison_pairs, figure_intervals, with_grid_labels
+
+    raw, main = main, with_grid_labels(main)
     for (data, profile), sub in main.groupby(["data", "profile"], sort=False):
         tag = f"{data}_{profile}"
         source = f"{data}, {profile} profile"
@@ -486,13 +417,13 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
         put(f1.round(1), f"per_class_f1_{tag}", f"Per-class segment F1, pooled over test, seed mean ({source})")
         fig = figure_per_class_heatmap(f1, source)
         fig.savefig(figures_dir / "09_per_class_f1.png", dpi=90, bbox_inches="tight"); plt.close(fig)
-        scores = per_video_by_method(index)
-        if "HAN" in scores and len(scores) > 1:
-            sig = significance_table(sub, scores, "HAN", n_boot=n_boot)
-            put(sig, f"significance_{tag}", f"Differences vs HAN: paired bootstrap over test videos and Welch "
-                                            f"over seeds ({source})")
-            fig = figure_significance(sig, source)
-            fig.savefig(figures_dir / "09_significance.png", dpi=90, bbox_inches="tight"); plt.close(fig)
+        intervals = comparison_table(raw[(raw.data == data) & (raw.profile == profile)], comparison_pairs(),
+                                     GRID_METRICS, n_boot=n_boot, folder=results_dir / "predictions")
+        if len(intervals):
+            put(intervals.round(2), f"intervals_{tag}", f"The grid's comparisons: 95% two-stage bootstrap intervals "
+                                                        f"over seeds and test videos, and verdicts ({source})")
+            fig = figure_intervals(intervals, source)
+            fig.savefig(figures_dir / "09_intervals.png", dpi=90, bbox_inches="tight"); plt.close(fig)
     return made
 
 

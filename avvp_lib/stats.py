@@ -1,4 +1,9 @@
-"""Statistics beyond the papers: a paired bootstrap over test videos and a seed-noise test.
+"""Statistics beyond the papers: the course's interval rule, a paired bootstrap over test videos, a seed-noise test.
+
+**The rule used everywhere** (notebooks 04, 06, 07, 09; :mod:`avvp_lib.comparisons`): a difference between two
+configurations gets the 95 % interval of :func:`two_stage_bootstrap`, which resamples training seeds *and* test
+videos, and :func:`verdict` calls it only when that interval excludes 0. The two older tools below measure one
+source of noise each and are kept as teaching steps (notebook 09 shows why neither alone is enough).
 
 The papers report single runs. Two different sources of noise sit behind a difference between two
 methods, and this module measures each:
@@ -29,7 +34,7 @@ import pandas as pd
 from avvp_lib.metrics import METRIC_KEYS, per_video_scores
 
 __all__ = ["BootstrapResult", "bootstrap_counts", "paired_bootstrap", "paired_bootstrap_predictions",
-           "seed_noise_test", "seed_noise_table", "TYPE_PARTS"]
+           "seed_noise_test", "seed_noise_table", "TYPE_PARTS", "two_stage_bootstrap", "verdict", "VERDICTS"]
 
 #: the three video-averaged parts each Type metric averages (CoLeaF Sec. 4 / official ``avg_type``)
 TYPE_PARTS = {f"{lvl}/Type@AV": tuple(f"{lvl}/{p}" for p in ("AV", "A", "V")) for lvl in ("segment", "event")} | {
@@ -63,10 +68,14 @@ def bootstrap_counts(n_videos: int, n_boot: int = 1000, seed: int = 0) -> np.nda
     """
     if n_videos < 1 or n_boot < 1:
         raise ValueError(f"need n_videos >= 1 and n_boot >= 1; got {n_videos}, {n_boot}")
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n_videos, size=(n_boot, n_videos))
-    flat = idx + n_videos * np.arange(n_boot)[:, None]
-    return np.bincount(flat.ravel(), minlength=n_boot * n_videos).reshape(n_boot, n_videos).astype(np.int32)
+    return _counts(np.random.default_rng(seed), n_videos, n_boot)
+
+
+def _counts(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
+    """``(n_boot, n)`` int32 draw counts from ``rng`` (one index matrix, one ``bincount``)."""
+    idx = rng.integers(0, n, size=(n_boot, n))
+    flat = idx + n * np.arange(n_boot)[:, None]
+    return np.bincount(flat.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(np.int32)
 
 
 def _as_scores(scores, keys) -> np.ndarray:
@@ -186,3 +195,99 @@ def seed_noise_table(frame: pd.DataFrame, baseline: str = "HAN", metrics=None, b
         for m in metrics:
             rows.append({by: name, "metric": m, **seed_noise_test(group[m], base[m], alpha)})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------ the course's rule
+#: what :func:`verdict` can say: with a paper difference, and without one
+VERDICTS = ("agrees", "contradicts", "inconclusive", "higher", "lower")
+
+
+def _stack(scores: dict, keys) -> np.ndarray:
+    """``(S, K, N)`` float64 from ``{key: (S, N) or (N,)}``."""
+    out = []
+    for k in keys:
+        if k not in scores:
+            raise KeyError(f"per-video scores lack {k!r}; have {sorted(scores)}")
+        a = np.asarray(scores[k], dtype=np.float64)
+        out.append(a[None] if a.ndim == 1 else a)
+    shapes = {a.shape for a in out}
+    if len(shapes) != 1 or len(next(iter(shapes))) != 2:
+        raise ValueError(f"per-video scores must all be (S, N) of one shape; got {sorted(shapes)}")
+    return np.stack(out, axis=1)
+
+
+def two_stage_bootstrap(method_scores: dict, base_scores: dict, metrics=None, n_boot: int = 2000, seed: int = 0,
+                        level: float = 0.95, paired_seeds: bool = True) -> pd.DataFrame:
+    """95 % interval of ``metric(method) - metric(baseline)`` over training seeds *and* test videos.
+
+    The two-stage (hierarchical) bootstrap (Davison & Hinkley 1997, *Bootstrap Methods and their
+    Application*, Sec. 3.8; for ML benchmarks Bouthillier et al. 2021, "Accounting for Variance in Machine
+    Learning Benchmarks", MLSys): each replicate draws the seeds with replacement (the same seed indices for
+    both sides when ``paired_seeds``: a seed fixes the data order, so seed k of both is a pair) and the test
+    videos with replacement (the same videos for both: paired), and takes the mean over the drawn seeds of the
+    difference of the resampled metric (Type keys: the mean of their three resampled parts, as
+    :func:`paired_bootstrap`). Percentile interval.
+
+    Args:
+        method_scores, base_scores: ``{metric key: (S, N)}`` per-video scores in percent (S seeds, the same N test
+            videos in the same order on both sides). ``S`` may differ only with ``paired_seeds=False``. With S = 1
+            the interval is the video bootstrap alone (``resampled`` says so).
+    Returns:
+        One row per metric: ``metric, diff`` (mean over seeds of the full-test-set differences), ``ci_low,
+        ci_high, n_seeds`` (``"S"`` or ``"S vs S'"``), ``n_videos, n_boot, level, resampled`` (``"seeds and
+        videos"``, or ``"videos only (1 seed)"`` when both sides have one seed: then no seed noise is measured).
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1); got {level!r}")
+    metrics = list(metrics or METRIC_KEYS)
+    keys = sorted({p for m in metrics for p in TYPE_PARTS.get(m, (m,))})
+    ms, bs = _stack(method_scores, keys), _stack(base_scores, keys)  # (S, K, N)
+    if ms.shape[2] != bs.shape[2]:
+        raise ValueError(f"method and baseline scores cover different numbers of videos: {ms.shape[2]} vs "
+                         f"{bs.shape[2]} (pair them on the same test videos)")
+    if paired_seeds and ms.shape[0] != bs.shape[0]:
+        raise ValueError(f"paired seeds need the same number of seeds on both sides; got {ms.shape[0]} and "
+                         f"{bs.shape[0]} (pass paired_seeds=False)")
+    s_m, _, n = ms.shape
+    s_b = bs.shape[0]
+    rng = np.random.default_rng(seed)  # one stream: the video draws first (= bootstrap_counts(n, n_boot, seed)),
+    videos = _counts(rng, n, n_boot).astype(np.float64)  # then the seed draws, independent of them
+
+    def resampled(scores: np.ndarray) -> np.ndarray:  # (B, S, K): each seed's metric on each video resample
+        s = scores.shape[0]
+        return (videos @ scores.reshape(-1, n).T).reshape(n_boot, s, -1) / n
+
+    def seed_weights(s: int) -> np.ndarray:  # (B, S): the share of the S seed draws that picked each seed
+        return _counts(rng, s, n_boot).astype(np.float64) / s
+
+    if paired_seeds:
+        boot = np.einsum("bs,bsk->bk", seed_weights(s_m), resampled(ms - bs))
+    else:
+        boot = (np.einsum("bs,bsk->bk", seed_weights(s_m), resampled(ms))
+                - np.einsum("bs,bsk->bk", seed_weights(s_b), resampled(bs)))
+    observed = ms.mean(axis=(0, 2)) - bs.mean(axis=(0, 2))  # (K,)
+    col = {k: i for i, k in enumerate(keys)}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    seeds = f"{s_m}" if paired_seeds else f"{s_m} vs {s_b}"
+    resampled_what = "seeds and videos" if max(s_m, s_b) > 1 else "videos only (1 seed)"
+    rows = []
+    for m in metrics:
+        parts = [col[p] for p in TYPE_PARTS.get(m, (m,))]
+        b = boot[:, parts].mean(axis=1)
+        lo, hi = np.quantile(b, [lo_q, hi_q])
+        rows.append({"metric": m, "diff": float(observed[parts].mean()), "ci_low": float(lo), "ci_high": float(hi),
+                     "n_seeds": seeds, "n_videos": n, "n_boot": n_boot, "level": level,
+                     "resampled": resampled_what})
+    return pd.DataFrame(rows)
+
+
+def verdict(ci_low: float, ci_high: float, paper_diff: float | None = None, tol: float = 1e-9) -> str:
+    """The one reading of an interval. With the paper's difference (non-zero): ``agrees`` when the interval
+    excludes 0 on the paper's side, ``contradicts`` when it excludes 0 on the other, else ``inconclusive``.
+    Without one (None, NaN or 0): ``higher`` / ``lower`` / ``inconclusive``."""
+    above, below = ci_low > tol, ci_high < -tol
+    if paper_diff is None or paper_diff != paper_diff or abs(paper_diff) < tol:
+        return "higher" if above else "lower" if below else "inconclusive"
+    if not (above or below):
+        return "inconclusive"
+    return "agrees" if above == (paper_diff > 0) else "contradicts"

@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 # Modules that only present, schedule or report numbers; editing them cannot change a result.
 # ``numerics/`` only chooses which CPU kernels run (the last bits, never the method): not counted either.
 PRESENTATION_MODULES = ("plots.py", "course.py", "results.py", "report.py", "stats.py", "sweeps.py", "version.py", "__init__.py",
-                        "__main__.py", "paper.py")
+                        "__main__.py", "paper.py", "comparisons.py", "empty_rule.py", "grid.py")
 #: packages that only schedule, record or look up runs (``experiments/``: the registry, runner, records and
 #: executors; what a run computes is fixed by its configuration, hashed into each record's ``config_hash``).
 PRESENTATION_PACKAGES = ("experiments/", "numerics/")

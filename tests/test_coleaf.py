@@ -407,22 +407,47 @@ def test_event_type_rates_errors_and_empty_types():
         event_type_rates(z + 0.5, z, z, z)
 
 
-def test_component_effects_paired_by_seed_against_paper():
-    # full - no_evt on segment/Ao: seeds 0, 1 -> 50 - 47 = 3, 52 - 48 = 4 -> +3.5 ± 0.7 (std of 3, 4 = 0.7071)
-    # paper Table 2: L_Evt 49.3 - "-" 47.3 = +2.0 -> same sign
+def _saved_runs(folder, outcomes, seeds=(0, 1)):
+    """Results rows + saved predictions of ``{variant: predict(gt_a, gt_v, rng) -> (pred_a, pred_v)}``."""
+    import numpy as np
+
+    from avvp_lib.experiments.predictions import prediction_path, save_predictions
+    from avvp_lib.metrics import evaluate
+
+    rng = np.random.default_rng(0)
+    gt_a = (rng.random((30, 10, 25)) < 0.2).astype(np.int64)
+    gt_v = (rng.random((30, 10, 25)) < 0.2).astype(np.int64)
+    rows = []
+    for variant, predict in outcomes.items():
+        for seed in seeds:
+            pa, pv = predict(gt_a, gt_v, rng)
+            name = f"coleaf/{variant}"
+            save_predictions(prediction_path(name, "quick", "fp", seed, folder), pa, pv, gt_a, gt_v,
+                             [f"v{i}" for i in range(30)], {"config_hash": "h"})
+            rows.append({"name": name, "variant": variant, "seed": seed, "profile": "quick", "data_fingerprint": "fp",
+                         "config_hash": "h", **evaluate(pa, pv, gt_a, gt_v)})
+    return pd.DataFrame(rows)
+
+
+def test_component_effects_use_the_interval_rule_against_the_paper(tmp_path):
+    # full predicts the truth, no_evt nothing: Ao differs by a lot on every video -> the interval excludes 0;
+    # paper Table 2: L_Evt 49.3 - "-" 47.3 = +2.0 -> "agrees"
     metrics = ("segment/Ao",)
+    exact = lambda ga, gv, rng: (ga, gv)  # noqa: E731
+    silent = lambda ga, gv, rng: (0 * ga, 0 * gv)  # noqa: E731
+    results = _saved_runs(tmp_path, {"full": exact, "no_evt": silent})
+    eff = paper_module.component_effects(results, metrics, n_boot=300, folder=tmp_path).set_index(("component", ""))
+    row = eff.loc["L_Evt vs no contrastive term (Table 2)"]
+    diff = results[results.variant == "full"]["segment/Ao"].mean() - results[results.variant == "no_evt"]["segment/Ao"].mean()
+    assert row[("segment/Ao", "ours")].startswith(f"{diff:+.1f} [") and row[("segment/Ao", "paper")] == 2.0
+    assert row[("segment/Ao", "verdict")] == "agrees" and row[("seeds", "")] == "2"
+    assert eff.loc["L_SelfMo (Table 3)", ("segment/Ao", "ours")] == "-"  # variant missing: no number
+    # the same predictions on both sides: no direction can be claimed
+    same = _saved_runs(tmp_path / "same", {"full": exact, "no_evt": exact})
+    row = paper_module.component_effects(same, metrics, n_boot=300, folder=tmp_path / "same").iloc[0]
+    assert row[("segment/Ao", "verdict")] == "inconclusive"
     results = pd.DataFrame({"variant": ["full", "full", "no_evt", "no_evt"], "seed": [0, 1, 1, 0],
                             "segment/Ao": [50.0, 52.0, 48.0, 47.0]})
-    eff = paper_module.component_effects(results, metrics).set_index(("component", ""))
-    row = eff.loc["L_Evt vs no contrastive term (Table 2)"]
-    assert row[("segment/Ao", "ours")] == "+3.5 ± 0.7" and row[("segment/Ao", "paper")] == 2.0
-    assert row[("segment/Ao", "agree")] == "yes" and row[("seeds", "")] == 2
-    assert eff.loc["L_SelfMo (Table 3)", ("segment/Ao", "ours")] == "-"  # variant missing: no number
-    # a mean difference smaller than its seed-to-seed std claims no direction
-    noisy = results.assign(**{"segment/Ao": [50.0, 46.0, 48.0, 47.0]})  # diffs 3, -2: mean 0.5, std 3.5
-    row = paper_module.component_effects(noisy, metrics).set_index(("component", "")).iloc[0]
-    assert row[("segment/Ao", "ours")] == "+0.5 ± 3.5" and row[("segment/Ao", "agree")] == "noise"
-    assert paper_module._agreement(-1.0, 0.5, 2.0) == "no" and paper_module._agreement(1.0, 0.5, float("nan")) == "-"
     table = paper_module.compare_with_paper(results, "Table 2", metrics).set_index(("variant", ""))
     assert table.loc["full", ("segment/Ao", "paper")] == 49.3
     assert table.loc["full", ("segment/Ao", "ours")] == "51.0 ± 1.4"  # mean 51, std sqrt(2) = 1.414

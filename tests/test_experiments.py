@@ -38,16 +38,21 @@ def test_list_names_every_configuration_with_its_paper_row(capsys):
     main(["--list"])
     lines = capsys.readouterr().out.splitlines()
     listed = {line.split("\t")[0]: line.split("\t") for line in lines}
-    assert len(lines) == len(listed) == len(X.names()) == 49
+    assert len(lines) == len(listed) == len(X.names()) == 63
     assert {"han/main", "han/unimodal", "coleaf/full", "coleaf/no_evt", "coleaf/han_unimodal", "uwav/soft+reweight", "uwav/uwav",
             "uwav/alpha=1.5", "uwav/W=0.5", "link/T+S+P", "link/TSAM-only", "valor/main",
             "pseudo-labels/uwav"} <= set(listed)
     assert listed["coleaf/no_evt"][1:] == ["standard", "CoLeaF Table 2: CoLeaF, -"]
     assert listed["link/T+S+P"][1] == "clip_clap" and listed["coleaf/evt_weight_1"][2] == "- (not a paper row)"
+    assert listed["valor/main"][1] == "standard" and "VALOR++" in listed["valor/main@clip_clap"][2]
+    assert listed["link/T+S+P@standard"][1] == "standard" and listed["han/main@clip_clap"][1] == "clip_clap"
 
 
 def test_tables_are_lists_of_names_and_unknown_names_are_errors():
-    assert X.table("09_main").experiments == ("han/main", "coleaf/full", "uwav/uwav", "valor/main", "link/T+S+P")
+    grid = X.table("09_main").experiments
+    assert len(grid) == 12 and {X.get(n).features for n in grid} == {"standard", "clip_clap"}
+    for base in {n.split("@")[0] for n in grid}:  # every method of the grid on both feature sets
+        assert sorted(X.get(n).features for n in grid if n.split("@")[0] == base) == ["clip_clap", "standard"]
     assert len(X.table("04_coleaf_ablations").experiments) == 11
     assert X.table("04_coleaf_ablations_ensemble").engine == "seed-ensemble"
     with pytest.raises(KeyError, match="coleaf/full"):
@@ -234,10 +239,10 @@ def test_another_data_root_never_reuses_rows_or_checkpoints(tiny_root, tmp_path,
 def test_one_configuration_under_two_names_is_trained_once(tiny_root, tmp_path, tiny_recipes):
     store = records.RecordStore(tmp_path / "records")
     kw = dict(store=store, runs_dir=tmp_path / "runs", predictions_dir=tmp_path / "pred", verbose=False)
-    valor = X.run("valor/main", 0, "quick", tiny_root, "cpu", **kw)
-    assert valor["extra"]["predictions"].endswith("valor_baseline_quick_seed0.npz")
+    valor = X.run("valor/main@clip_clap", 0, "quick", tiny_root, "cpu", **kw)
+    assert valor["extra"]["predictions"].endswith(f"valor--main_clip_clap_quick_{valor['data_fingerprint']}_seed0.npz")
     link = X.run("link/baseline", 0, "quick", tiny_root, "cpu", **kw)
-    assert link["extra"]["copied_from"] == "valor/main" and link["metrics"] == valor["metrics"]
+    assert link["extra"]["copied_from"] == "valor/main@clip_clap" and link["metrics"] == valor["metrics"]
     assert (link["method"], link["variant"]) == ("LINK", "baseline") and len(store.paths) == 2
 
 
@@ -276,3 +281,21 @@ def test_rows_current_knows_the_recipe_the_root_and_old_tables(tiny_root, tmp_pa
     assert X.rows_current(other, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [False]
     old = frame.drop(columns=["name", "data_fingerprint"])  # a table from before the registry
     assert X.rows_current(old, "04_coleaf_ablations", "quick", tiny_root, "cpu").tolist() == [False]
+
+
+def test_feature_view_swaps_the_audio_and_frame_streams_only():
+    import torch
+
+    from avvp_lib.data.dataset import AVVPData
+    from avvp_lib.experiments.catalog import feature_view
+
+    t = {k: torch.randn(2, 10, d) for k, d in (("audio", 128), ("visual_2d", 2048), ("visual_3d", 512), ("clap", 512),
+                                               ("clip", 768))}
+    t |= {"labels": torch.zeros(2, 25), "index": torch.arange(2)}
+    split = AVVPData("test", ["a", "b"], ["a", "b"], t, None, None)
+    assert feature_view(split, "standard") is split
+    view = feature_view(split, "clip_clap").tensors
+    assert view["audio"] is t["clap"] and view["visual_2d"] is t["clip"] and view["visual_3d"] is t["visual_3d"]
+    assert "clap" not in view and len(feature_view(split, "clip_clap")) == 2
+    with pytest.raises(ValueError, match="lacks the streams"):
+        feature_view(AVVPData("x", ["a"], ["a"], {"audio": t["audio"][:1]}, None, None), "clip_clap")

@@ -257,20 +257,44 @@ def _tiny_batch(b=3, seed=0):
     clap = torch.nn.functional.normalize(torch.randn(b, 10, 512, generator=g), dim=-1)
     clip = torch.nn.functional.normalize(torch.randn(b, 10, 768, generator=g), dim=-1)
     labels = (torch.rand(b, 25, generator=g) < 0.2).float()
-    return {"clap": clap, "clip": clip, "labels": labels}
+    standard = {"audio": torch.randn(b, 10, 128, generator=g), "visual_2d": torch.randn(b, 10, 2048, generator=g)}
+    return {"clap": clap, "clip": clip, "visual_3d": torch.randn(b, 10, 512, generator=g), "labels": labels, **standard}
 
 
-def _tiny_method(variant, seed=0):
+def _tiny_method(variant, seed=0, features="clip_clap"):
     g = torch.Generator().manual_seed(1)
     prompts = {"clap_text": torch.randn(25, 512, generator=g), "clip_text": torch.randn(25, 768, generator=g)}
     thresholds = {k: torch.full((25,), 0.02) for k in THRESHOLD_KEYS}
     torch.manual_seed(seed)
-    return LinkMethod(spec_for(variant, "quick", d_model=16, nhead=2, ffn_dim=16, num_layers=1), prompts, thresholds)
+    return LinkMethod(spec_for(variant, "quick", features, d_model=16, nhead=2, ffn_dim=16, num_layers=1), prompts,
+                      thresholds)
 
 
+def test_feature_sets_feed_the_network_while_pseudo_labels_stay_clip_clap():
+    """standard: the net reads VGGish / ResNet / R(2+1)D; clip_clap: CLAP / CLIP / R(2+1)D. The pseudo-labels
+    (and so the loss targets) come from CLAP/CLIP in both."""
+    batch = _tiny_batch()
+    for features, own, other in (("standard", "audio", "clap"), ("clip_clap", "clap", "audio")):
+        method = _tiny_method("P", features=features).eval()
+        base = method.predict(batch).video
+        moved_own = method.predict({**batch, own: batch[own] + 1.0}).video
+        moved_other = method.predict({**batch, other: batch[other] + 1.0}).video if other == "audio" else None
+        assert not torch.allclose(base, moved_own)
+        if moved_other is not None:
+            assert torch.equal(base, moved_other)  # clip_clap never reads VGGish
+        assert not torch.equal(base, method.predict({**batch, "visual_3d": batch["visual_3d"] * 2}).video)
+        pl = method.pseudo_labels(batch, masked=True)
+        assert torch.equal(pl[0], method.pseudo_labels({**batch, "audio": batch["audio"] * 0}, masked=True)[0])
+    assert spec_for("baseline", "quick", "standard").net.audio_dim == 128
+    assert spec_for("baseline", "quick", "standard").net.audio_text_dim == 512
+    with pytest.raises(ValueError, match="unknown feature set"):
+        spec_for("baseline", "quick", "vggish")
+
+
+@pytest.mark.parametrize("features", ["clip_clap", "standard"])
 @pytest.mark.parametrize("variant", list(ABLATIONS))
-def test_every_table2_row_trains_one_step(variant):
-    method = _tiny_method(variant)
+def test_every_table2_row_trains_one_step(variant, features):
+    method = _tiny_method(variant, features=features)
     batch = _tiny_batch()
     loss, logs = method.training_loss(batch, 0)
     loss.backward()

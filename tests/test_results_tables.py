@@ -62,45 +62,49 @@ def test_predictions_round_trip(tmp_path):
         assert np.array_equal(back[key], a)
     assert back["filenames"] == [f"v{i}" for i in range(7)] and back["meta"] == {"method": "HAN"}
     assert path.stat().st_size < 10_000
-    assert P.prediction_path("HAN", "main", "quick", 2, tmp_path).name == "han_main_quick_seed2.npz"
+    assert P.prediction_path("coleaf/full@clip_clap", "quick", "fp1", 2, tmp_path).name == \
+        "coleaf--full_clip_clap_quick_fp1_seed2.npz"
 
 
 def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
-    """Two methods x 3 seeds of fake predictions -> rows, compute, tables and figures, no training."""
+    """Two grid cells x 3 seeds of fake predictions -> rows, compute, tables, intervals and figures, no training."""
     res, fig = tmp_path / "results", tmp_path / "figures"
     pred_dir = res / "predictions"
     rng = np.random.default_rng(1)
     gt_a, gt_v = ((rng.random((30, 10, 25)) < 0.2).astype(np.int64) for _ in range(2))
     rows, compute = [], []
-    for method, noise in (("HAN", 0.3), ("CoLeaF", 0.05)):
+    for name, method, variant, noise in (("coleaf/han", "HAN", "han", 0.3), ("coleaf/full", "CoLeaF", "full", 0.05)):
         for seed in range(3):
             flip = lambda g: np.where(rng.random(g.shape) < noise, 1 - g, g)  # noqa: E731
             pa, pv = flip(gt_a), flip(gt_v)
-            row = results.make_row(method, "main", seed, "synthetic", "quick", evaluate(pa, pv, gt_a, gt_v), 5.0,
+            row = results.make_row(method, variant, seed, "synthetic", "quick", evaluate(pa, pv, gt_a, gt_v), 5.0,
                                    {"m": method})
+            row.update(name=name, features="standard", data_fingerprint="fp0")
             rows.append(row)
-            meta = {k: row[k] for k in ("method", "variant", "seed", "data", "profile", "config_hash", "code_version")}
-            P.save_predictions(P.prediction_path(method, "main", "quick", seed, pred_dir), pa, pv, gt_a,
+            meta = {k: row[k] for k in ("name", "method", "variant", "features", "seed", "data", "profile",
+                                        "data_fingerprint", "config_hash", "code_version")}
+            P.save_predictions(P.prediction_path(name, "quick", "fp0", seed, pred_dir), pa, pv, gt_a,
                                     gt_v, [f"v{i}" for i in range(30)], meta)
             compute.append({"method": method, "variant": "main", "seed": seed, "data": "synthetic", "profile": "quick",
                             "params": 1000, "epochs": 2, "train_seconds": 5.0, "train_seconds_per_epoch": 2.5,
                             "inference_seconds": 0.1, "test_videos": 30, "device": "cpu"})
-    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS), res / "09_main.csv")
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS + ["name", "features", "data_fingerprint"]),
+                             res / "09_main.csv")
     pd.DataFrame(compute).to_csv(res / "09_compute.csv", index=False)
     pd.DataFrame(compute).assign(threads=1, code_version="x", config_hash="y", timestamp="t").to_csv(
         res / "09_compute.csv", index=False)
     made = report.regenerate(res, None, fig, n_boot=200, verbose=False)
     tag = "synthetic_quick"
     for name in (f"main_coleaf6_{tag}", f"main_table1_{tag}", "paper_coleaf6", "paper_table1", f"compute_{tag}",
-                 f"significance_{tag}", f"per_class_f1_{tag}", "stale", f"09_main_{tag}"):
+                 f"intervals_{tag}", f"per_class_f1_{tag}", "stale", f"09_main_{tag}"):
         assert name in made and (res / "tables" / f"{name}.md").is_file() and (res / "tables" / f"{name}.csv").is_file()
     assert "**" in made[f"main_coleaf6_{tag}"].loc["CoLeaF", ("segment", "A")]  # the less noisy one wins
-    sig = made[f"significance_{tag}"].set_index("metric")
-    assert (sig["diff vs HAN"] > 0).all() and (sig["95% CI low"] > 0).all()
-    assert sig["verdict"].str.startswith("beyond").all()
+    intervals = made[f"intervals_{tag}"]
+    assert intervals["comparison"].unique().tolist() == ["CoLeaF - HAN (standard)"]  # the only pair with rows
+    assert (intervals["diff"] > 0).all() and (intervals["ci_low"] > 0).all() and (intervals["verdict"] == "agrees").all()
     comp = made[f"compute_{tag}"]
     assert sum(s.startswith("paper: UWAV Table A5") for s in comp["source"]) == 2 and comp.shape[0] == 4
-    for name in ("09_main_bars", "09_old_vs_new", "09_per_class_f1", "09_significance"):
+    for name in ("09_main_bars", "09_old_vs_new", "09_per_class_f1", "09_intervals"):
         assert (fig / f"{name}.png").is_file()
 
 

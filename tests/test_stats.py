@@ -115,3 +115,89 @@ def test_per_video_scores_mean_matches_evaluate():
     s, e = per_video_scores(*pm, *gt), evaluate(*pm, *gt)
     for k in METRIC_KEYS:
         assert s[k].mean() == pytest.approx(e[k], abs=1e-9)
+
+
+# ------------------------------------------------------------------ the course's rule: two-stage bootstrap
+def _scores(values):
+    """{"segment/A": (S, N)} from a nested list."""
+    return {"segment/A": np.asarray(values, dtype=float)}
+
+
+def test_two_stage_identical_sides_give_zero_and_inconclusive():
+    a = _scores([[10.0, 20.0, 30.0], [15.0, 25.0, 35.0]])
+    r = stats.two_stage_bootstrap(a, a, ["segment/A"], n_boot=200).iloc[0]
+    assert (r["diff"], r["ci_low"], r["ci_high"]) == (0.0, 0.0, 0.0)
+    assert stats.verdict(r["ci_low"], r["ci_high"], +1.0) == "inconclusive"
+
+
+def test_two_stage_constant_shift_is_exact_and_read_against_the_paper():
+    base = _scores([[10.0, 20.0, 30.0], [12.0, 22.0, 32.0], [8.0, 18.0, 28.0]])
+    shifted = {"segment/A": base["segment/A"] + 4.0}
+    r = stats.two_stage_bootstrap(shifted, base, ["segment/A"], n_boot=300).iloc[0]
+    assert r["diff"] == pytest.approx(4.0) and r["ci_low"] == pytest.approx(4.0) and r["ci_high"] == pytest.approx(4.0)
+    assert r["n_seeds"] == "3" and r["n_videos"] == 3
+    assert stats.verdict(r["ci_low"], r["ci_high"], +1.0) == "agrees"
+    assert stats.verdict(r["ci_low"], r["ci_high"], -1.0) == "contradicts"
+    assert stats.verdict(r["ci_low"], r["ci_high"]) == "higher"
+
+
+def test_two_videos_one_seed_by_hand():
+    """S = 1, differences 4 and 0: a resample's mean is 0, 2 or 4 with probabilities 1/4, 1/2, 1/4, so the
+    2.5 % quantile is 0 and the 97.5 % one is 4 (the video bootstrap alone)."""
+    r = stats.two_stage_bootstrap(_scores([[4.0, 0.0]]), _scores([[0.0, 0.0]]), ["segment/A"], n_boot=4000).iloc[0]
+    assert r["diff"] == pytest.approx(2.0) and (r["ci_low"], r["ci_high"]) == (0.0, 4.0)
+    assert r["resampled"] == "videos only (1 seed)"
+    assert stats.verdict(r["ci_low"], r["ci_high"], 1.0) == "inconclusive"
+
+
+def test_two_seeds_one_video_by_hand():
+    """The seed stage alone: N = 1 video, S = 2 seeds with differences 4 and 0. A replicate's mean over its two
+    drawn seeds is 0, 2 or 4 with probabilities 1/4, 1/2, 1/4 -> interval [0, 4]; share of 4s about 1/4."""
+    m, b = _scores([[4.0], [0.0]]), _scores([[0.0], [0.0]])
+    r = stats.two_stage_bootstrap(m, b, ["segment/A"], n_boot=4000).iloc[0]
+    assert r["diff"] == pytest.approx(2.0) and (r["ci_low"], r["ci_high"]) == (0.0, 4.0)
+    assert r["resampled"] == "seeds and videos"
+    assert stats.two_stage_bootstrap(m, b, ["segment/A"], n_boot=4000, level=0.4).iloc[0][["ci_low", "ci_high"]
+                                                                                        ].tolist() == [2.0, 2.0]
+
+
+def test_seed_variation_widens_the_interval():
+    """The same per-video noise; per-seed offsets of +-3 on the method widen the two-stage interval, while the
+    video-only bootstrap of the seed means (paired_bootstrap) does not see them."""
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 5, size=(1, 200))
+    base = np.repeat(rng.normal(50, 10, size=(1, 200)), 4, axis=0)
+    calm = base + 1.0 + noise
+    wild = calm + np.array([[3.0], [-3.0], [3.0], [-3.0]])
+    narrow = stats.two_stage_bootstrap(_scores(calm), _scores(base), ["segment/A"], n_boot=2000).iloc[0]
+    wide = stats.two_stage_bootstrap(_scores(wild), _scores(base), ["segment/A"], n_boot=2000).iloc[0]
+    video_only = stats.paired_bootstrap(_scores(wild), _scores(base), ["segment/A"], n_boot=2000).iloc[0]
+    assert wide["ci_high"] - wide["ci_low"] > 2 * (narrow["ci_high"] - narrow["ci_low"])
+    assert wide["ci_high"] - wide["ci_low"] >= video_only["ci_high"] - video_only["ci_low"]
+    assert wide["diff"] == pytest.approx(narrow["diff"])  # the offsets cancel in the mean
+
+
+def test_two_stage_is_deterministic_unpaired_and_checks_shapes():
+    a, b = _scores([[1.0, 5.0, 2.0], [3.0, 4.0, 0.0]]), _scores([[0.0, 1.0, 2.0]])
+    one = stats.two_stage_bootstrap(a, b, ["segment/A"], n_boot=500, seed=3, paired_seeds=False)
+    two = stats.two_stage_bootstrap(a, b, ["segment/A"], n_boot=500, seed=3, paired_seeds=False)
+    assert one.equals(two) and one.iloc[0]["n_seeds"] == "2 vs 1"
+    with pytest.raises(ValueError, match="paired seeds need"):
+        stats.two_stage_bootstrap(a, b, ["segment/A"])
+    with pytest.raises(ValueError, match="different numbers of videos"):
+        stats.two_stage_bootstrap(a, _scores([[0.0, 1.0]]), ["segment/A"], paired_seeds=False)
+
+
+def test_two_stage_type_metric_is_the_mean_of_its_parts():
+    parts = {k: np.array([[10.0, 20.0]]) for k in ("segment/AV", "segment/A", "segment/V")}
+    plus = {"segment/AV": parts["segment/AV"] + 3, "segment/A": parts["segment/A"] + 6, "segment/V": parts["segment/V"]}
+    r = stats.two_stage_bootstrap(plus, parts, ["segment/Type@AV"], n_boot=100).iloc[0]
+    assert r["diff"] == pytest.approx(3.0) and r["ci_low"] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("low, high, paper, expected", [
+    (0.5, 2.0, 1.0, "agrees"), (0.5, 2.0, -1.0, "contradicts"), (-0.5, 2.0, 1.0, "inconclusive"),
+    (-2.0, -0.5, 1.0, "contradicts"), (-2.0, -0.5, -3.0, "agrees"), (0.5, 2.0, None, "higher"),
+    (-2.0, -0.5, float("nan"), "lower"), (-0.1, 0.1, 0.0, "inconclusive"), (0.0, 1.0, 1.0, "inconclusive")])
+def test_verdict_cases(low, high, paper, expected):
+    assert stats.verdict(low, high, paper) == expected

@@ -12,13 +12,13 @@ from avvp_lib.train import TrainConfig
 
 
 def test_plan_is_the_main_table_plus_each_methods_ablation_tables():
-    assert sweeps.plan(("han",)) == ["han/main"]
+    assert sweeps.plan(("han",)) == ["han/main", "han/main@clip_clap"]
     assert sweeps.plan() == list(X.table("09_main").experiments)
     coleaf = sweeps.plan(("coleaf",), main=False, ablations=True)
     assert coleaf == list(X.table("04_coleaf_ablations").experiments) and len(coleaf) == 11
     uwav = sweeps.plan(("uwav",), ablations=True)
-    assert uwav[0] == "uwav/uwav" and "pseudo-labels/uwav" in uwav and "uwav/binary" in uwav
-    assert len(uwav) == len(set(uwav)) == 1 + 5 + 9 - 1  # uwav/uwav is in 09 and in 06: listed once
+    assert uwav[:2] == ["uwav/uwav", "uwav/uwav@clip_clap"] and "pseudo-labels/uwav" in uwav and "uwav/binary" in uwav
+    assert len(uwav) == len(set(uwav)) == 2 + 5 + 10 - 1  # uwav/uwav is in 09 and in 06: listed once
     link = sweeps.plan(("link",), main=False, ablations=True)
     assert "valor/main" not in link and "link/baseline" in link and len(link) == 10
     assert sweeps.plan(("uwav",), main=False, tables=["06_uwav_sensitivity"]) == list(

@@ -363,3 +363,59 @@ def test_training_loss_matches_han_forward():
     seg = method(zero).segment.clamp(1e-7, 1 - 1e-7)
     expected = -torch.log(1 - seg[:, :, 0]).mean() - torch.log(1 - seg[:, :, 1]).mean()
     assert method.training_loss(zero, 0)[1]["seg"] == pytest.approx(expected.item(), rel=1e-4)
+
+
+# ------------------------------------------------------------------ the released recipe (issue: faithful UWAV)
+def test_released_logit_scales_multiply_eq8():
+    """Eq. (8) times the released constants: visual 4.6, audio 3.3 (the paper's scale 1 as an option)."""
+    torch.manual_seed(0)
+    one = PseudoLabelGenerator(**PL.generator_kwargs("quick", "paper"))
+    released = PseudoLabelGenerator(**PL.generator_kwargs("quick"))
+    released.load_state_dict(one.state_dict())
+    clip, clap = torch.randn(2, 4, 768), torch.randn(2, 4, 512)
+    text = {"clip_text": torch.randn(25, 768), "clap_text": torch.randn(25, 512)}
+    z_a1, z_v1 = one(clip, clap, text["clip_text"], text["clap_text"])
+    z_a, z_v = released(clip, clap, text["clip_text"], text["clap_text"])
+    assert torch.allclose(z_v, 4.6 * z_v1, rtol=1e-5, atol=1e-3) and torch.allclose(z_a, 3.3 * z_a1, rtol=1e-5, atol=1e-3)
+
+
+def test_released_optimiser_betas_and_clip():
+    assert PL.generator_betas() == (0.5, 0.999) and PL.generator_betas("paper") == (0.9, 0.999)
+    assert PL.pretrain_config("quick").grad_clip == 2.0 and PL.pretrain_config("full", recipe="paper").grad_clip == 1.0
+    with pytest.raises(ValueError, match="unknown generator recipe"):
+        PL.generator_kwargs("quick", "code")
+
+
+def test_reweighting_defaults_to_the_code_scale():
+    """W = 0.5 on Eq. (18)-(19) x C by default (the scale the authors tuned W on); the printed scale is an option."""
+    assert M.UWAVConfig().reweight_scale == "official"
+    hard = torch.zeros(4, 10, 25)
+    hard[:, :2, 0] = 1  # 8 of 40 segments of class 0 positive, no other class
+    code = L.class_balance_weights(hard, 0.5, "official")
+    printed = L.class_balance_weights(hard, 0.5, "paper")
+    assert code[0] == pytest.approx(25 * printed[0]) and code[1] == pytest.approx(25 * printed[1])
+    sens = M.sensitivity_configs()
+    assert sens["W=0.5"].reweight_scale == "official" and sens["W=0.5 (printed scale)"].reweight_scale == "paper"
+
+
+def test_stacked_han_is_han_with_one_parallel_layer_and_updates_audio_first():
+    from avvp_lib.models.han import HAN
+    from avvp_lib.models.uwav import StackedHAN
+
+    kw = dict(num_classes=5, audio_dim=6, visual_2d_dim=7, visual_3d_dim=3, d_model=8, ffn_dim=8, nhead=2, dropout=0.0)
+    torch.manual_seed(0)
+    han = HAN(**kw).eval()
+    one = StackedHAN(num_layers=1, sequential=False, **kw).eval()
+    one.load_state_dict(han.state_dict())
+    a, v = torch.randn(2, 10, 8), torch.randn(2, 10, 8)
+    assert all(torch.equal(x, y) for x, y in zip(han.hybrid_attention(a, v), one.hybrid_attention(a, v)))
+    seq = StackedHAN(num_layers=1, sequential=True, **kw).eval()
+    seq.load_state_dict(han.state_dict())
+    hat_a, hat_v = seq.hybrid_attention(a, v)
+    layer = han.hat_layer
+    expect_a = layer(a, v)[0]
+    assert torch.equal(hat_a, expect_a) and torch.equal(hat_v, layer(v, expect_a)[0])  # visual sees updated audio
+    assert not torch.allclose(hat_v, han.hybrid_attention(a, v)[1])
+    five = StackedHAN(num_layers=5, nhead=16, d_model=32, ffn_dim=32)
+    assert len(five.extra_layers) == 4 and five.config["num_layers"] == 5
+    assert M.stage2_han("full").config["nhead"] == 16 and type(M.stage2_han("quick")) is HAN

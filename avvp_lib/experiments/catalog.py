@@ -10,6 +10,11 @@ Families and their adapters (how one run of the family is built, trained and sco
 * ``link/<variant>``: LINK's Table II rows and two diagnostics (``methods.link``); ``valor/main`` is the
   VALOR-style baseline (``link/baseline`` under its own label: the same run, trained once);
 * ``pseudo-labels/<source>``: UWAV Table 3, the pseudo-labels themselves scored as predictions.
+
+Feature sets (the main grid's second axis, ``<name>@clip_clap`` / ``<name>@standard``): ``standard`` = VGGish /
+ResNet-152 / R(2+1)D, ``clip_clap`` = CLAP / CLIP / R(2+1)D (VALOR++'s released inputs). Only the audio and frame
+encoders change; the motion stream, the recipe and the pseudo-labels (always CLIP/CLAP zero-shot) stay.
+Budget rule: every cell trains with its own paper's recipe for the profile (the same on both feature sets).
 """
 from __future__ import annotations
 
@@ -22,6 +27,34 @@ import torch
 from avvp_lib.experiments.registry import Experiment, PaperRow, Table, register, register_table
 
 STANDARD, CLIP_CLAP = "standard", "clip_clap"
+#: HAN-family input sizes per feature set (audio, frames); R(2+1)D (512) is fused on both
+HAN_INPUTS = {STANDARD: {}, CLIP_CLAP: {"audio_dim": 512, "visual_2d_dim": 768}}
+
+
+def feature_view(split, features: str):
+    """A split as the HAN family reads it: ``standard`` as loaded; ``clip_clap`` with ``audio`` <- CLAP and
+    ``visual_2d`` <- CLIP (``visual_3d`` kept). The tensors are shared, not copied."""
+    from dataclasses import replace
+
+    if features == STANDARD:
+        return split
+    t = split.tensors
+    missing = {"clip", "clap", "visual_3d"} - set(t)
+    if missing:
+        raise ValueError(f"split {split.name!r} lacks the streams {sorted(missing)} that feature set {features!r} needs")
+    view = {"audio": t["clap"], "visual_2d": t["clip"], "visual_3d": t["visual_3d"], "labels": t["labels"],
+            "index": t["index"]}
+    return replace(split, tensors=view)
+
+
+def _features_key(exp) -> dict:
+    """Provenance entry of the feature set (absent for ``standard``, so the standard runs keep their hashes)."""
+    return {} if exp.features == STANDARD else {"features": exp.features}
+
+
+def _recipe_profile(exp, profile: str) -> str:
+    """The profile whose recipe a run trains with (an experiment may train the quick data with the full recipe)."""
+    return exp.options.get("recipe_profile", profile)
 
 
 @dataclass
@@ -81,10 +114,15 @@ class Context:
             self._cache[key] = make()
         return self._cache[key]
 
-    def han_splits(self) -> dict:
+    def han_splits(self, features: str = STANDARD) -> dict:
+        """train / val / test as the HAN family reads them on a feature set (:func:`feature_view`)."""
         from avvp_lib.data.dataset import load_split
 
-        return self.cached("han", lambda: {s: load_split(self.root, s) for s in ("train", "val", "test")})
+        if features == STANDARD:
+            return self.cached("han", lambda: {s: load_split(self.root, s) for s in ("train", "val", "test")})
+        both = self.cached("han+clipclap", lambda: {s: load_split(self.root, s, streams=("han", "clipclap"))
+                                                    for s in ("train", "val", "test")})
+        return {s: feature_view(d, features) for s, d in both.items()}
 
 
 # ------------------------------------------------------------------------------------- adapters
@@ -96,24 +134,29 @@ class HANAdapter:
 
         return train_config(profile, seed, device)
 
+    def han_kwargs(self, exp) -> dict:
+        return {**exp.options.get("han_kwargs", {}), **HAN_INPUTS[exp.features]}
+
     def provenance(self, exp, ctx, seed) -> dict:
         from avvp_lib.models.han import HAN
 
-        return {"method": "HAN", "han": HAN(**exp.options.get("han_kwargs", {})).config, "loss": "mmil",
-                "train": _train_dict(self.recipe(ctx.profile, seed, ctx.device))}
+        return {"method": "HAN", "han": HAN(**self.han_kwargs(exp)).config, "loss": "mmil",
+                "train": _train_dict(self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device)),
+                **_features_key(exp)}
 
     def build(self, exp, ctx, seed):
         from avvp_lib.methods.mmil import HANMethod
 
         torch.manual_seed(seed)
-        return HANMethod(**exp.options.get("han_kwargs", {}))
+        return HANMethod(**self.han_kwargs(exp))
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
         from avvp_lib.train import load_or_fit
 
-        splits = data or ctx.han_splits()
+        splits = data or ctx.han_splits(exp.features)
         method = self.build(exp, ctx, seed)
-        result = load_or_fit(method, splits["train"], splits["val"], self.recipe(ctx.profile, seed, ctx.device),
+        result = load_or_fit(method, splits["train"], splits["val"],
+                             self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),
                              run_dir, retrain=retrain, progress=False)
         return method, result, splits["test"]
 
@@ -139,18 +182,28 @@ class CoLeaFAdapter(HANAdapter):
         return {"method": cl.method_name(variant), "variant": variant, "size": cl.model_size(ctx.profile),
                 "han_kwargs": cl.ABLATIONS[variant].han_kwargs,
                 "coleaf": asdict(config) if config is not None else None,
-                "train": self.recipe(ctx.profile, seed, ctx.device).to_dict()}
+                "train": self.recipe(ctx.profile, seed, ctx.device).to_dict(), **_features_key(exp)}
 
     def build(self, exp, ctx, seed):
-        from avvp_lib.methods.coleaf import build_method
+        from avvp_lib.methods import coleaf as cl
+        from avvp_lib.methods.mmil import HANMethod
+        from avvp_lib.models.han import HAN
 
-        return build_method(exp.options["ablation"], seed, ctx.profile)
+        variant = exp.options["ablation"]
+        if exp.features == STANDARD:
+            return cl.build_method(variant, seed, ctx.profile)
+        config = cl.ablation(variant)  # cl.build_method with the feature set's input sizes (the Reference copies them)
+        torch.manual_seed(seed)
+        anchor = HAN(**cl.model_size(ctx.profile), **cl.ABLATIONS[variant].han_kwargs, **HAN_INPUTS[exp.features])
+        return HANMethod(anchor) if config is None else cl.CoLeaFMethod(config, anchor=anchor)
 
     def ensemble(self, exp, ctx, seeds) -> list[Outcome]:
         """Every seed of ``seeds`` trained as one vmapped model (:func:`avvp_lib.ensemble.fit_ensemble`)."""
         from avvp_lib.ensemble import fit_ensemble
         from avvp_lib.methods.coleaf import build_method
 
+        if exp.features != STANDARD:
+            raise ValueError(f"{exp.name}: the seed-ensemble engine runs the standard features only")
         splits = ctx.han_splits()
         t0 = time.perf_counter()
         methods, results = fit_ensemble(lambda s: build_method(exp.options["ablation"], s, ctx.profile), list(seeds),
@@ -174,18 +227,21 @@ class UWAVAdapter(HANAdapter):
         return train_config(profile, seed, device)
 
     def provenance(self, exp, ctx, seed) -> dict:
-        import inspect
-
-        from avvp_lib.models.han import HAN
         from avvp_lib.pseudo_labels import generator_run_dir
         from avvp_lib.results import config_hash
 
+        from avvp_lib.methods.uwav import stage2_han
+
         _, gen = generator_run_dir(ctx.root, ctx.profile, 0)
-        tc = self.recipe(ctx.profile, seed, "cpu").to_dict()
+        tc = self.recipe(_recipe_profile(exp, ctx.profile), seed, "cpu").to_dict()
         tc.pop("device")
-        han = {k: p.default for k, p in inspect.signature(HAN.__init__).parameters.items() if k != "self"}
+        han = stage2_han(self.han_profile(exp, ctx), **HAN_INPUTS[exp.features]).config
         return {"variant": exp.variant, "uwav": exp.config.to_dict(), "train": tc, "generator": config_hash(gen),
-                "han": han}
+                "han": han, **_features_key(exp)}
+
+    def han_profile(self, exp, ctx) -> str:
+        """Whose stage-2 HAN size to build (``uwav/uwav@released-han`` trains the full profile's on quick data)."""
+        return exp.options.get("han_profile", ctx.profile)
 
     def bundle(self, exp, ctx):
         from avvp_lib.pseudo_labels import pseudo_label_bundle
@@ -199,15 +255,16 @@ class UWAVAdapter(HANAdapter):
         from avvp_lib.pseudo_labels import cpu_threads
         from avvp_lib.train import load_or_fit, seed_everything
 
-        splits = data or ctx.han_splits()
+        splits = data or ctx.han_splits(exp.features)
         bundle = self.bundle(exp, ctx)
         if bundle.splits["train"].video_ids != splits["train"].video_ids:
             raise ValueError(f"the pseudo-labels are for {len(bundle.splits['train'].video_ids)} train videos that do "
                              f"not match the {len(splits['train'])} videos of the train split (another root?)")
         seed_everything(seed)  # HAN's initial weights depend on the seed only, not on what ran before
-        method = build_method(bundle, exp.config)
+        method = build_method(bundle, exp.config, self.han_profile(exp, ctx), **HAN_INPUTS[exp.features])
         with cpu_threads():  # same seed, same numbers whatever the caller's thread count
-            result = load_or_fit(method, splits["train"], splits["val"], self.recipe(ctx.profile, seed, ctx.device),
+            result = load_or_fit(method, splits["train"], splits["val"],
+                                 self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),
                                  run_dir, retrain=retrain, progress=False,
                                  extra_train=training_targets(bundle, exp.config))
         return method, result, splits["test"]
@@ -222,7 +279,7 @@ class UWAVAdapter(HANAdapter):
 
 
 class LinkAdapter(HANAdapter):
-    """LINK's network on the CLAP/CLIP streams with VALOR's zero-shot segment pseudo-labels (``methods.link``)."""
+    """LINK's network on a feature set with VALOR's zero-shot CLIP/CLAP segment pseudo-labels (``methods.link``)."""
 
     def recipe(self, profile, seed, device="auto"):
         from avvp_lib.methods.link import train_config
@@ -244,7 +301,7 @@ class LinkAdapter(HANAdapter):
         from avvp_lib.methods.link import spec_for
 
         _, _, thresholds = self.inputs(ctx)
-        return {"spec": spec_for(exp.options["link_variant"], ctx.profile).to_dict(),
+        return {"spec": spec_for(exp.options["link_variant"], ctx.profile, exp.features).to_dict(),
                 "train": _train_dict(self.recipe(ctx.profile, seed, ctx.device)),
                 "thresholds": {k: [round(float(x), 4) for x in v] for k, v in thresholds.items()}}
 
@@ -252,7 +309,7 @@ class LinkAdapter(HANAdapter):
         from avvp_lib.methods.link import build_method
 
         _, prompts, thresholds = self.inputs(ctx)
-        return build_method(exp.options["link_variant"], prompts, thresholds, ctx.profile, seed)
+        return build_method(exp.options["link_variant"], prompts, thresholds, ctx.profile, seed, exp.features)
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
         from avvp_lib.train import load_or_fit
@@ -302,6 +359,58 @@ LINK_ADAPTER, PSEUDO_LABEL_ADAPTER = LinkAdapter(), PseudoLabelAdapter()
 
 
 # -------------------------------------------------------------------------------- registrations
+#: the main grid (notebook 09): methods x feature sets. Anchors: CoLeaF vs the HAN of its own recipe
+#: (``coleaf/han``), VALOR vs ``han/main``, UWAV and LINK vs VALOR on the same features.
+MAIN_GRID = ("han/main", "han/main@clip_clap", "coleaf/han", "coleaf/han@clip_clap", "coleaf/full",
+             "coleaf/full@clip_clap", "valor/main", "valor/main@clip_clap", "uwav/uwav", "uwav/uwav@clip_clap",
+             "link/T+S+P@standard", "link/T+S+P")
+#: the grid's comparisons: (label, experiment, anchor)
+GRID_COMPARISONS = tuple(
+    (f"{label} ({features})", name + suffix, anchor + suffix)
+    for features, suffix in ((STANDARD, ""), (CLIP_CLAP, "@clip_clap"))
+    for label, name, anchor in (("CoLeaF - HAN", "coleaf/full", "coleaf/han"), ("VALOR - HAN", "valor/main", "han/main"),
+                                ("UWAV - VALOR", "uwav/uwav", "valor/main"))) + (
+    ("LINK - VALOR (standard)", "link/T+S+P@standard", "valor/main"),
+    ("LINK - VALOR (clip_clap)", "link/T+S+P", "valor/main@clip_clap"))
+#: the feature effect of each method: (label, clip_clap experiment, standard experiment)
+FEATURE_EFFECTS = (("HAN", "han/main@clip_clap", "han/main"), ("HAN (CoLeaF recipe)", "coleaf/han@clip_clap", "coleaf/han"),
+                   ("CoLeaF", "coleaf/full@clip_clap", "coleaf/full"), ("VALOR", "valor/main@clip_clap", "valor/main"),
+                   ("UWAV", "uwav/uwav@clip_clap", "uwav/uwav"), ("LINK", "link/T+S+P", "link/T+S+P@standard"))
+#: quick at the paper's size, against quick as shipped (``han/main``, ``uwav/uwav``)
+SHRINK_EXPERIMENTS = ("han/main@full-recipe", "uwav/uwav@released-han")
+
+
+def _on_features(exp: Experiment, features: str, paper_rows=(), description: str = "") -> Experiment:
+    """``exp`` on the other feature set, registered as ``<name>@<features>`` (labels unchanged)."""
+    from dataclasses import replace
+
+    return register(replace(exp, name=f"{exp.name}@{features}", features=features, paper_rows=tuple(paper_rows),
+                            description=description or f"{exp.description}; on the {features} features"))
+
+
+def _register_grid() -> None:
+    """The main grid's cells on their second feature set, and the shrink measurements."""
+    from dataclasses import replace
+
+    from avvp_lib.experiments.registry import get
+
+    _on_features(get("han/main"), CLIP_CLAP)
+    _on_features(get("coleaf/han"), CLIP_CLAP)
+    _on_features(get("coleaf/full"), CLIP_CLAP)
+    _on_features(get("valor/main"), CLIP_CLAP, (PaperRow("LINK", "I", "VALOR++", "LLP test"),
+                                                PaperRow("UWAV", "Table A6", "VALOR", "HAN on CLIP+CLAP features")),
+                 "VALOR++: VALOR on CLAP / CLIP / R(2+1)D (the same run as link/baseline)")
+    _on_features(get("uwav/uwav"), CLIP_CLAP, (PaperRow("UWAV", "Table A6", "UWAV", "HAN on CLIP+CLAP features"),))
+    _on_features(get("link/T+S+P"), STANDARD, (), "LINK's modules on VGGish / ResNet-152 / R(2+1)D (not a paper row)")
+    han, uwav = get("han/main"), get("uwav/uwav")
+    register(replace(han, name="han/main@full-recipe", variant="main (full recipe)", paper_rows=(),
+                     description="han/main trained with the full profile's schedule (40 epochs, StepLR 10)",
+                     options={**han.options, "recipe_profile": "full"}))
+    register(replace(uwav, name="uwav/uwav@released-han", variant="uwav (released HAN)", paper_rows=(),
+                     description="uwav/uwav with the released stage-2 HAN (5 layers, 16 heads, sequential)",
+                     options={**uwav.options, "han_profile": "full"}))
+
+
 def _register_all() -> None:
     from avvp_lib.methods import coleaf as cl
     from avvp_lib.methods import link as lk
@@ -311,7 +420,7 @@ def _register_all() -> None:
     register(Experiment("han/main", "HAN", "main", STANDARD, None, HAN_ADAPTER.recipe, HAN_ADAPTER,
                         (PaperRow("CoLeaF", "Table 6", "HAN", "standard threshold"),
                          PaperRow("UWAV", "Table 1", "HAN", "LLP test, VGGish+ResNet-152+R(2+1)D")),
-                        "HAN (Tian et al. 2020) with the official MMIL loss and recipe, d = 512", predictions=True))
+                        "HAN (Tian et al. 2020) with the official MMIL loss and recipe, d = 512"))
     register(Experiment("han/unimodal", "HAN", "unimodal", STANDARD, None, HAN_ADAPTER.recipe, HAN_ADAPTER,
                         (PaperRow("CoLeaF", "Table 1", "CMPAE", "U"),),
                         "han/main without cross-modal attention (CoLeaF Table 1's U at HAN's width; notebook 08)",
@@ -335,8 +444,7 @@ def _register_all() -> None:
     for variant, spec in cl.ABLATIONS.items():
         register(Experiment(f"coleaf/{variant}", cl.method_name(variant), variant, STANDARD, spec.config,
                             COLEAF_ADAPTER.recipe, COLEAF_ADAPTER,
-                            tuple(PaperRow("CoLeaF", *row) for row in coleaf_rows[variant]), spec.description,
-                            predictions=variant == "full", options={"ablation": variant}))
+                            tuple(PaperRow("CoLeaF", *row) for row in coleaf_rows[variant]), spec.description, options={"ablation": variant}))
 
     uwav_rows = {name: (PaperRow("UWAV", "Table 4", "UWAV", name),) for name in uw.ABLATIONS}
     uwav_rows["uwav"] += (PaperRow("UWAV", "Table 1", "UWAV", "LLP test, VGGish+ResNet-152+R(2+1)D"),)
@@ -350,7 +458,7 @@ def _register_all() -> None:
     for variant, config in {**uw.ABLATIONS, **uw.CODE_VARIANTS, **uw.DIAGNOSTIC_VARIANTS,
                             **uw.sensitivity_configs()}.items():
         register(Experiment(f"uwav/{variant}", uw.METHOD, variant, STANDARD, config, UWAV_ADAPTER.recipe, UWAV_ADAPTER,
-                            uwav_rows.get(variant, ()), descriptions[variant], predictions=variant == "uwav"))
+                            uwav_rows.get(variant, ()), descriptions[variant]))
 
     for variant in lk.ALL_VARIANTS:
         rows = (PaperRow("LINK", "II", "LINK", variant),) if variant in lk.ABLATIONS and variant != "T+S+P" else ()
@@ -358,13 +466,15 @@ def _register_all() -> None:
             rows = (PaperRow("LINK", "I", "LINK", "LLP test"),)
         what = "LINK Table II row" if variant in lk.ABLATIONS else "diagnostic: one module of T alone (not a paper row)"
         register(Experiment(f"link/{variant}", lk.METHOD_NAME, variant, CLIP_CLAP, lk.ALL_VARIANTS[variant],
-                            LINK_ADAPTER.recipe, LINK_ADAPTER, rows, what, predictions=variant == "T+S+P",
+                            LINK_ADAPTER.recipe, LINK_ADAPTER, rows, what,
                             options={"link_variant": variant}))
-    register(Experiment("valor/main", "VALOR", "baseline", CLIP_CLAP, lk.ALL_VARIANTS["baseline"], LINK_ADAPTER.recipe,
-                        LINK_ADAPTER, (PaperRow("LINK", "I", "VALOR++", "LLP test"),),
-                        "VALOR-style baseline: LINK's network with every module off, on CLAP/CLIP (the same run as "
-                        "link/baseline, under the main table's label)", predictions=True,
+    register(Experiment("valor/main", "VALOR", "baseline", STANDARD, lk.ALL_VARIANTS["baseline"], LINK_ADAPTER.recipe,
+                        LINK_ADAPTER, (PaperRow("UWAV", "Table 1", "VALOR", "LLP test, VGGish+ResNet-152+R(2+1)D"),
+                                       PaperRow("CoLeaF", "Table 7", "VALOR", "video labels + CLIP/CLAP annotations")),
+                        "VALOR: HAN layers on VGGish / ResNet-152 / R(2+1)D trained with CLIP/CLAP zero-shot segment "
+                        "pseudo-labels (LINK's network with every module off; VALOR's recipe)",
                         options={"link_variant": "baseline"}))
+    _register_grid()
 
     slugs = {("zero_shot", "val_best_f1_agnostic"): "zero-shot", ("zero_shot", "val_best_f1"): "valor-style",
              ("uwav", "val_best_f1"): "uwav", ("uwav", "val_best_f1_agnostic"): "uwav-shared-threshold",
@@ -380,8 +490,9 @@ def _register_all() -> None:
                             options={"source": source, "rule": rule, "label": label}))
 
     coleaf_names = tuple(f"coleaf/{v}" for v in cl.ABLATIONS)
-    register_table(Table("09_main", ("han/main", "coleaf/full", "uwav/uwav", "valor/main", "link/T+S+P"),
-                         description="every method's main configuration (notebook 09)"))
+    register_table(Table("09_main", MAIN_GRID, description="the main grid: every method x feature set (notebook 09)"))
+    register_table(Table("09_shrink", SHRINK_EXPERIMENTS + ("han/main", "uwav/uwav"),
+                         description="what the quick profile's shrinks cost: quick as shipped vs at the paper's size"))
     register_table(Table("04_coleaf_ablations", coleaf_names, description="CoLeaF Tables 1-5 (notebook 04)"))
     register_table(Table("04_coleaf_ablations_ensemble", coleaf_names, engine="seed-ensemble",
                          description="CoLeaF's table with each configuration's seeds trained as one model"))

@@ -1,8 +1,9 @@
-"""Saved test predictions of the main table's runs: binary (N, T, C) arrays as packed bits.
+"""Saved test predictions of every trained run: binary (N, T, C) arrays as packed bits.
 
-Notebooks 08-09 bootstrap over test videos, draw per-class heatmaps and timelines from these files without
-retraining. Each file carries its run's keys (method, variant, seed, data, profile, config hash, data
-fingerprint, code version) in ``meta``.
+Intervals (:mod:`avvp_lib.comparisons`) bootstrap over these test videos; notebooks 08-09 also draw
+per-class heatmaps and timelines from them without retraining. A file is named by its run's experiment
+name, profile, data fingerprint and seed, and carries its keys (name, method, variant, features, seed, data,
+profile, config hash, data fingerprint, code version) in ``meta``.
 """
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ import pandas as pd
 import torch
 
 PREDICTIONS_DIR = Path(__file__).resolve().parents[2] / "results" / "predictions"
-INDEX_COLUMNS = ["method", "variant", "seed", "data", "profile", "config_hash", "code_version", "path"]
+INDEX_COLUMNS = ["name", "method", "variant", "features", "seed", "data", "profile", "data_fingerprint",
+                 "config_hash", "code_version", "path"]
 
 
-def prediction_path(method: str, variant: str, profile: str, seed: int, folder: Path = PREDICTIONS_DIR) -> Path:
-    slug = "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in f"{method}_{variant}".lower())
-    return Path(folder) / f"{slug}_{profile}_seed{seed}.npz"
+def prediction_path(name: str, profile: str, data_fingerprint: str, seed: int, folder: Path = PREDICTIONS_DIR) -> Path:
+    """``<folder>/<name with / as -->_<profile>_<data fingerprint>_seed<seed>.npz``."""
+    slug = "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in name.replace("/", "--").lower())
+    return Path(folder) / f"{slug}_{profile}_{data_fingerprint}_seed{int(seed)}.npz"
 
 
 def save_predictions(path: str | Path, pred_a, pred_v, gt_a, gt_v, filenames, meta: dict) -> Path:
@@ -55,7 +58,7 @@ def load_predictions(path: str | Path) -> dict:
 
 def saved_predictions(profile: str | None = None, data: str | None = None,
                       folder: Path = PREDICTIONS_DIR) -> pd.DataFrame:
-    """Index of the saved prediction files: ``method, variant, seed, data, profile, config_hash, path``."""
+    """Index of the saved prediction files: one row per file with the columns of :data:`INDEX_COLUMNS`."""
     rows = []
     for path in sorted(Path(folder).glob("*.npz")):
         try:
@@ -65,7 +68,8 @@ def saved_predictions(profile: str | None = None, data: str | None = None,
             raise ValueError(f"{path}: not a readable predictions file ({type(error).__name__}: {error})") from error
         rows.append({**{k: meta.get(k) for k in INDEX_COLUMNS[:-1]}, "path": path})
     frame = pd.DataFrame(rows, columns=INDEX_COLUMNS)
-    frame["config_hash"] = frame["config_hash"].astype(str)
+    for column in ("config_hash", "data_fingerprint"):
+        frame[column] = frame[column].astype(str)
     if profile is not None:
         frame = frame[frame.profile == profile]
     if data is not None:

@@ -37,7 +37,7 @@ class Experiment:
     recipe: ``recipe(profile, seed, device) -> TrainConfig`` (None where a run trains nothing).
     adapter: the family adapter that builds, trains and evaluates it (:mod:`avvp_lib.experiments.catalog`).
     paper_rows: the published rows it reproduces (empty: not a paper row; ``description`` says what it is).
-    predictions: save its test predictions (the main table's runs: notebooks 08-09 bootstrap them).
+    predictions: save its test predictions (every trained run: intervals bootstrap them; notebooks 08-09 draw them).
     """
 
     name: str
@@ -49,7 +49,7 @@ class Experiment:
     adapter: Any
     paper_rows: tuple[PaperRow, ...] = ()
     description: str = ""
-    predictions: bool = False
+    predictions: bool = True
     options: dict = field(default_factory=dict)
 
     def __post_init__(self):

@@ -62,13 +62,13 @@ def train(name: str, seed: int = 0, profile: str = "quick", data_root=None, devi
 
 
 def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
-    """Main-table predictions of the default root go to ``results/predictions`` (notebooks 08-09 read them);
+    """Predictions of the default root go to ``results/predictions`` (intervals and notebooks 08-09 read them);
     those of any other root under ``runs/predictions/<data fingerprint>/``."""
     from avvp_lib.experiments.predictions import prediction_path
 
     base = Path(folder) if folder is not None else (PREDICTIONS_DIR if ctx.default_root
                                                     else RUNS_DIR / "predictions" / ctx.fingerprint)
-    return prediction_path(exp.method, exp.variant, ctx.profile, seed, base)
+    return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
 
 
 def _record(exp, ctx, seed, prov, hashed, outcome, engine, predictions_file=None) -> dict:
@@ -109,8 +109,15 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
         if usable:  # the same configuration under another name (valor/main = link/baseline): copy, do not retrain
             source = max(usable, key=lambda r: r["timestamp"])
             copy = {k: v for k, v in source.items() if k not in ("schema", "checksum")}
-            copy.update(name=exp.name, method=exp.method, variant=exp.variant,
-                        extra={**source["extra"], "copied_from": source["name"]})
+            extra = {**source["extra"], "copied_from": source["name"]}
+            if exp.predictions and source["extra"].get("predictions"):  # the same file under this run's name
+                import shutil
+
+                mine_file = _prediction_path(exp, ctx, seed, predictions_dir)
+                mine_file.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(REPO_ROOT / source["extra"]["predictions"], mine_file)
+                extra["predictions"] = os.path.relpath(mine_file, REPO_ROOT)
+            copy.update(name=exp.name, method=exp.method, variant=exp.variant, extra=extra)
             record = make_record(**copy)
             store.write(record)
             return record
@@ -123,7 +130,8 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
         predictions_file = _prediction_path(exp, ctx, seed, predictions_dir)
         from avvp_lib.version import code_version
 
-        meta = {"method": exp.method, "variant": exp.variant, "seed": int(seed), "data": ctx.source,
+        meta = {"name": exp.name, "method": exp.method, "variant": exp.variant, "features": exp.features,
+                "seed": int(seed), "data": ctx.source,
                 "profile": ctx.profile, "config_hash": hashed, "data_fingerprint": ctx.fingerprint,
                 "code_version": code_version(exp.method)}
         save_predictions(predictions_file, *outcome.predictions, meta)

@@ -1,8 +1,10 @@
 """LINK and its VALOR-style baseline as trainable methods (registered as ``link/<variant>`` and ``valor/main``).
 
-``LinkMethod`` = :class:`~avvp_lib.models.link.LinkNet` on the CLAP (audio) / CLIP (visual)
-streams + the pseudo-labels of :mod:`avvp_lib.models.valor` + the losses of
-:mod:`avvp_lib.losses.link`. Switches (Table II): ``T`` = TSAM + CMIM (Sec. II-B; the paper's
+``LinkMethod`` = :class:`~avvp_lib.models.link.LinkNet` on one feature set + the pseudo-labels of
+:mod:`avvp_lib.models.valor` + the losses of :mod:`avvp_lib.losses.link`. Feature sets (:data:`INPUT_DIMS`):
+``clip_clap`` = CLAP (audio) / CLIP (frames) / R(2+1)D, VALOR++'s released inputs and LINK's; ``standard`` =
+VGGish / ResNet-152 / R(2+1)D, where the all-off network is VALOR itself (HAN trained with CLIP/CLAP segment
+pseudo-labels). The pseudo-labels always come from the CLIP/CLAP zero-shot similarities. Switches (Table II): ``T`` = TSAM + CMIM (Sec. II-B; the paper's
 TSAM ablation covers both), ``S`` = S-LOSS (L_label + lambda L_avss, Eq. 9-12), ``P`` = PLSIM.
 
 Pseudo-labels are computed inside the method from the features it is given (cheap): the loss
@@ -29,6 +31,9 @@ __all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "M
            "build_method", "load_link_data", "inspect_modules"]
 
 METHOD_NAME = "LINK"
+#: network input sizes per feature set (audio, frames, motion); the prompts stay CLAP (512) / CLIP (768)
+INPUT_DIMS = {"clip_clap": dict(audio_dim=512, visual_dim=768, visual_3d_dim=512),
+              "standard": dict(audio_dim=128, visual_dim=2048, visual_3d_dim=512)}
 #: the ten metrics LINK's Tables I-II report
 TABLE_METRICS = tuple(f"{level}/{name}" for level in ("segment", "event")
                       for name in ("A", "V", "AV", "Type@AV", "Event@AV"))
@@ -66,21 +71,23 @@ class LinkSpec:
     """Everything that defines a LINK variant besides the optimiser."""
 
     net: LinkNetConfig = field(default_factory=LinkNetConfig)
+    features: str = "clip_clap"  # which streams feed the network (:data:`INPUT_DIMS`)
     s_loss: bool = False
     segment_reduction: str = "sum_t"  # Eq. 8 as printed; "mean" = VALOR's code
     mu_init: float = 0.0  # lambda(-0.1) = e^|1-mu| = e at the start
     mu_trainable: bool = True
 
     def to_dict(self) -> dict:
-        return {"net": self.net.to_dict(), "s_loss": self.s_loss, "segment_reduction": self.segment_reduction,
+        return {"net": self.net.to_dict(), "features": self.features, "s_loss": self.s_loss,
+                "segment_reduction": self.segment_reduction,
                 "mu_init": self.mu_init, "mu_trainable": self.mu_trainable}
 
 
 _SPEC_FIELDS = ("segment_reduction", "mu_init", "mu_trainable")
 
 
-def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
-    """The :class:`LinkSpec` of a variant (a key of :data:`ALL_VARIANTS`) at a profile's size.
+def spec_for(variant: str, profile: str = "quick", features: str = "clip_clap", **overrides) -> LinkSpec:
+    """The :class:`LinkSpec` of a variant (a key of :data:`ALL_VARIANTS`) at a profile's size on a feature set.
 
     ``overrides`` set :class:`LinkSpec` fields (e.g. ``segment_reduction="mean"``, VALOR's code) or
     :class:`~avvp_lib.models.link.LinkNetConfig` fields (e.g. ``placement="after_han"``).
@@ -89,11 +96,13 @@ def spec_for(variant: str, profile: str = "quick", **overrides) -> LinkSpec:
         raise ValueError(f"unknown LINK variant {variant!r}; expected one of {list(ALL_VARIANTS)}")
     if profile not in MODEL_SIZES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {list(MODEL_SIZES)}")
+    if features not in INPUT_DIMS:
+        raise ValueError(f"unknown feature set {features!r}; expected one of {list(INPUT_DIMS)}")
     switches = dict(ALL_VARIANTS[variant])
     s_loss = switches.pop("s_loss", False)
     spec_overrides = {k: overrides.pop(k) for k in _SPEC_FIELDS if k in overrides}
-    net = LinkNetConfig(**{**MODEL_SIZES[profile], **switches, **overrides})
-    return LinkSpec(net=net, s_loss=s_loss, **spec_overrides)
+    net = LinkNetConfig(**{**MODEL_SIZES[profile], **INPUT_DIMS[features], **switches, **overrides})
+    return LinkSpec(net=net, features=features, s_loss=s_loss, **spec_overrides)
 
 
 def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:
@@ -118,7 +127,7 @@ class LinkMethod(nn.Module):
         self.spec = spec
         self.net = LinkNet(spec.net)
         c = spec.net.num_classes
-        for key, dim in (("clap_text", spec.net.audio_dim), ("clip_text", spec.net.visual_dim)):
+        for key, dim in (("clap_text", spec.net.audio_text_dim), ("clip_text", spec.net.visual_text_dim)):
             if tuple(prompts[key].shape) != (c, dim):
                 raise ValueError(f"prompts[{key!r}] has shape {tuple(prompts[key].shape)}; expected ({c}, {dim})")
         self.register_buffer("clap_text", prompts["clap_text"].float().clone())
@@ -145,7 +154,14 @@ class LinkMethod(nn.Module):
             pl_a, pl_v = self.pseudo_labels(batch, masked=False)
             text_a = pseudo_label_semantics(pl_a, self.clap_text)
             text_v = pseudo_label_semantics(pl_v, self.clip_text)
-        return self.net(batch["clap"], batch["clip"], batch.get("visual_3d"), text_a, text_v)
+        return self.net(*self.inputs(batch), text_a, text_v)
+
+    def inputs(self, batch: dict[str, torch.Tensor]) -> tuple:
+        """The network's (audio, frames, motion) streams for the spec's feature set."""
+        motion = batch.get("visual_3d") if self.spec.net.visual_3d_dim is not None else None
+        if self.spec.features == "standard":
+            return batch["audio"], batch["visual_2d"], motion
+        return batch["clap"], batch["clip"], motion
 
     def training_loss(self, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
         out = self(batch)
@@ -166,9 +182,10 @@ class LinkMethod(nn.Module):
 
 
 # ------------------------------------------------------------------------------------ building
-def load_link_data(root: str | Path, splits=("train", "val", "test"), visual_3d: bool = False) -> dict[str, AVVPData]:
-    """The CLIP/CLAP streams of each split (plus R(2+1)D for VALOR's 3D variant)."""
-    streams = ("han", "clipclap") if visual_3d else ("clipclap",)
+def load_link_data(root: str | Path, splits=("train", "val", "test"), standard: bool = True) -> dict[str, AVVPData]:
+    """The CLIP/CLAP streams of each split (pseudo-labels, and the ``clip_clap`` inputs) and, with
+    ``standard``, the VGGish / ResNet-152 / R(2+1)D streams (R(2+1)D is fused on both feature sets)."""
+    streams = ("han", "clipclap") if standard else ("clipclap",)
     return {s: load_split(root, s, streams=streams) for s in splits}
 
 
@@ -191,10 +208,11 @@ def calibrated_thresholds(val: AVVPData, prompts: dict[str, torch.Tensor]) -> di
     }
 
 
-def build_method(variant: str, prompts, thresholds, profile: str = "quick", seed: int = 0, **overrides) -> LinkMethod:
-    """A freshly initialised (seeded) LINK variant."""
+def build_method(variant: str, prompts, thresholds, profile: str = "quick", seed: int = 0,
+                 features: str = "clip_clap", **overrides) -> LinkMethod:
+    """A freshly initialised (seeded) LINK variant on a feature set."""
     torch.manual_seed(seed)
-    return LinkMethod(spec_for(variant, profile, **overrides), prompts, thresholds)
+    return LinkMethod(spec_for(variant, profile, features, **overrides), prompts, thresholds)
 
 
 # ---------------------------------------------------------------------------------- inspection
@@ -205,7 +223,7 @@ def inspect_modules(method: LinkMethod, batch: dict[str, torch.Tensor]) -> dict:
     was_training = method.training
     method.eval()
     out: dict = {}
-    f_a, f_v = method.net.encode(batch["clap"], batch["clip"], batch.get("visual_3d"))
+    f_a, f_v = method.net.encode(*method.inputs(batch))
     if method.net.tsam_a is not None:
         _, out["temporal_a"], out["spatial_a"] = method.net.tsam_a(f_a, return_weights=True)
         _, out["temporal_v"], out["spatial_v"] = method.net.tsam_v(f_v, return_weights=True)

@@ -1,12 +1,16 @@
 """UWAV stage 2: HAN trained on the generators' pseudo-labels (Lai et al., CVPR 2025, Sec. 4.1-4.4).
 
-The inference model is the standard HAN on VGGish / ResNet-152 / R(2+1)D features (the paper's
-main LLP setting, Table 1); CLIP/CLAP feed only the pseudo-label generators. Its loss is Eq. (20)::
+The inference model is HAN on VGGish / ResNet-152 / R(2+1)D features (the paper's main LLP setting,
+Table 1; the ``clip_clap`` feature set of the main grid feeds it CLAP / CLIP / R(2+1)D instead, Table A6);
+CLIP/CLAP always feed the pseudo-label generators. As released, the HAN has 5 layers with 16 heads
+updated audio-then-visual (:class:`~avvp_lib.models.uwav.StackedHAN`; the ``full`` profile, see
+:data:`STAGE2_HAN`); the ``quick`` profile keeps HAN's single layer and head. Its loss is Eq. (20)::
 
     L_total = L_seg + L_mix + L_video
 
 * ``L_seg``: BCE of the segment probabilities against hard (Eq. 11) or soft (Eq. 13) pseudo-labels,
-  optionally class-balanced (Eq. 17-19, ``W = 0.5``);
+  optionally class-balanced (Eq. 17-19, ``W = 0.5`` on the released code's scale, Eq. 18-19 times C: the
+  scale the authors' W = 0.5 was tuned on; ``reweight_scale="paper"`` is the printed scale);
 * ``L_mix``: uncertainty-weighted feature mixup (Eq. 14-16, ``lambda ~ Beta(1.7, 1.7)``) of the
   HAN-layer outputs of two segments of the batch, through HAN's segment classifier;
 * ``L_video``: BCE of the MMIL video probability against the video label.
@@ -25,6 +29,7 @@ from torch import nn
 from avvp_lib.losses.uwav import (class_balance_weights, class_balanced_bce, mixup_bce, mixup_segments,
                                   pseudo_label_bce, sample_mixup, uwav_total_loss, video_bce)
 from avvp_lib.models.han import HAN, MMILOutput, attentive_mmil_pooling
+from avvp_lib.models.uwav import StackedHAN
 from avvp_lib.pseudo_labels import PseudoLabelBundle
 from avvp_lib.train import TrainConfig
 
@@ -41,7 +46,7 @@ class UWAVConfig:
     mixup: bool = True  # uncertainty-weighted feature mixup, Eq. (14)-(16)
     alpha: float = 1.7
     temperature: float = 1.0  # soft labels sigmoid((z - theta) / temperature); the official code uses 2
-    reweight_scale: str = "paper"  # "official": Eq. (18)-(19) times C, as the released code
+    reweight_scale: str = "official"  # Eq. (18)-(19) times C as the released code; "paper": as printed
     mixup_targets: str = "soft"  # "hard": binary pseudo-labels (the AVE variant of Table A9)
     threshold_rule: str = "val_best_f1"
 
@@ -65,27 +70,46 @@ ABLATIONS: dict[str, UWAVConfig] = {
     "soft+mixup": UWAVConfig(labels="soft", reweight=False, mixup=True),
     "uwav": UWAVConfig(),
 }
-#: The released code's choices where it departs from the paper (not Table 4 rows; run in the quick sweep
-#: to show whether the difference matters): soft labels sigmoid((z - theta) / 2) and weights x C.
+#: Where paper and released code differ (not Table 4 rows): the printed re-weighting scale (our default is
+#: the code's, on which the authors tuned W) and the code's soft-label temperature 2.
 CODE_VARIANTS: dict[str, UWAVConfig] = {
-    "soft+reweight (code scale)": UWAVConfig(reweight=True, mixup=False, reweight_scale="official"),
-    "uwav (official code)": UWAVConfig(temperature=2.0, reweight_scale="official"),
+    "soft+reweight (printed scale)": UWAVConfig(reweight=True, mixup=False, reweight_scale="paper"),
+    "uwav (temperature 2, code)": UWAVConfig(temperature=2.0),
 }
 #: A diagnostic, not a paper row: Eq. (12) has no temperature, so how soft the labels are depends on the
 #: generator's logit scale. Sharper soft labels (temperature 0.25) separate "soft vs binary" from "too soft".
+#: ``binary+reweight+mixup`` (hard labels everywhere, mixup of hard targets) separates what the soft labels
+#: add from what re-weighting and mixup add.
 DIAGNOSTIC_VARIANTS: dict[str, UWAVConfig] = {
     "soft (temperature 0.25)": UWAVConfig(labels="soft", reweight=False, mixup=False, temperature=0.25),
     "uwav (temperature 0.25)": UWAVConfig(temperature=0.25),
+    "binary+reweight+mixup": UWAVConfig(labels="hard", reweight=True, mixup=True, mixup_targets="hard"),
 }
 ALPHAS = (0.1, 0.5, 1.0, 1.5, 1.7, 2.0)
 WS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 def sensitivity_configs() -> dict[str, UWAVConfig]:
-    """Fig. A4: alpha with mixup and no re-weighting; Fig. A5: W with re-weighting and no mixup."""
+    """Fig. A4: alpha with mixup and no re-weighting; Fig. A5: W with re-weighting and no mixup, on the code's
+    scale (``W=...``, the default) and on the printed one (``W=... (printed scale)``)."""
     out = {f"alpha={a}": UWAVConfig(reweight=False, mixup=True, alpha=a) for a in ALPHAS}
     out |= {f"W={w}": UWAVConfig(reweight=True, mixup=False, W=w) for w in WS}
+    out |= {f"W={w} (printed scale)": UWAVConfig(reweight=True, mixup=False, W=w, reweight_scale="paper") for w in WS}
     return out
+
+
+#: Stage-2 HAN per profile: ``full`` as released (5 layers, 16 heads, sequential audio-then-visual update);
+#: ``quick`` HAN's one layer and head (CPU budget; its cost is measured by ``uwav/uwav@released-han``).
+STAGE2_HAN: dict[str, dict] = {"quick": {}, "full": {"num_layers": 5, "nhead": 16}}
+
+
+def stage2_han(profile: str, **han_kwargs) -> HAN:
+    """The stage-2 HAN of a profile (:data:`STAGE2_HAN`); ``han_kwargs`` (input sizes, or ``num_layers`` /
+    ``nhead`` to override the profile's) go to the constructor."""
+    if profile not in STAGE2_HAN:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(STAGE2_HAN)}")
+    size = {**STAGE2_HAN[profile], **han_kwargs}
+    return StackedHAN(**size) if "num_layers" in size else HAN(**size)
 
 
 def train_config(profile: str, seed: int = 0, device: str = "auto") -> TrainConfig:
@@ -171,8 +195,10 @@ def balance_weights(bundle: PseudoLabelBundle, config: UWAVConfig) -> dict[str, 
             "v": class_balance_weights(hard_v, config.W, config.reweight_scale)}
 
 
-def build_method(bundle: PseudoLabelBundle, config: UWAVConfig) -> UWAVMethod:
-    return UWAVMethod(config, balance_weights(bundle, config) if config.reweight else None)
+def build_method(bundle: PseudoLabelBundle, config: UWAVConfig, profile: str = "quick", **han_kwargs) -> UWAVMethod:
+    """A freshly initialised UWAV stage 2 (seed torch first) with the profile's HAN (:func:`stage2_han`)."""
+    return UWAVMethod(config, balance_weights(bundle, config) if config.reweight else None,
+                      han=stage2_han(profile, **han_kwargs))
 
 
 def variant_config(variant: str) -> UWAVConfig:

@@ -186,9 +186,11 @@ class LinkNetConfig:
     plsim: bool = False
     num_classes: int = 25
     num_segments: int = 10
-    audio_dim: int = 512  # CLAP
-    visual_dim: int = 768  # CLIP
-    visual_3d_dim: int | None = None  # VALOR's code also fuses R(2+1)D; LINK names only CLIP/CLAP
+    audio_dim: int = 512  # CLAP (VGGish: 128 on the standard features)
+    visual_dim: int = 768  # CLIP (ResNet-152: 2048 on the standard features)
+    visual_3d_dim: int | None = None  # R(2+1)D (512), fused as VALOR's released code does; None: not fused
+    audio_text_dim: int = 512  # CLAP text prompts (PLSIM), whatever the audio input
+    visual_text_dim: int = 768  # CLIP text prompts (PLSIM)
     d_model: int = 256
     nhead: int = 8
     ffn_dim: int = 1024
@@ -230,7 +232,7 @@ class LinkNet(nn.Module):
         self.tsam_a = TSAM(config.num_segments, config.tsam_hidden, config.tsam_kernel) if config.tsam else None
         self.tsam_v = TSAM(config.num_segments, config.tsam_hidden, config.tsam_kernel) if config.tsam else None
         self.cmim = CMIM(config.cmim_init, config.cmim_scaled) if config.cmim else None
-        self.plsim = PLSIM(d, config.audio_dim, config.visual_dim) if config.plsim else None
+        self.plsim = PLSIM(d, config.audio_text_dim, config.visual_text_dim) if config.plsim else None
         self.layers = nn.ModuleList(HybridAttentionLayer(d, config.nhead, config.ffn_dim, config.dropout)
                                     for _ in range(config.num_layers))
         self.fc_prob = nn.Linear(d, config.num_classes)

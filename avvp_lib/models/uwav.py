@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from avvp_lib.models.han import HAN, HybridAttentionLayer
+
 
 class EncoderBlock(nn.Module):
     """One post-norm transformer encoder block, UWAV Eq. (6)-(7), batch-first.
@@ -95,19 +97,58 @@ class TemporalTransformer(nn.Module):
         return self.logit_scale * self.encode(x, mask) @ text.T
 
 
+#: the released code's constants of Eq. (8): logits = scale * <g_t, E_c> (visual, audio)
+RELEASED_LOGIT_SCALES = {"visual_logit_scale": 4.6, "audio_logit_scale": 3.3}
+
+
 class PseudoLabelGenerator(nn.Module):
     """The two generators of UWAV: visual (CLIP) and audio (CLAP), trained jointly by Eq. (9).
 
     ``forward(clip (B,T,768), clap (B,T,512), clip_text (C,768), clap_text (C,512), mask)`` returns
     ``(z_a, z_v)``, audio and visual logits (B, T, C).
+
+    ``visual_logit_scale`` / ``audio_logit_scale``: the constant of Eq. (8) per modality (1 = the paper as
+    printed; the released code uses 4.6 and 3.3, :data:`RELEASED_LOGIT_SCALES`).
     """
 
-    def __init__(self, clip_dim: int = 768, clap_dim: int = 512, **kwargs) -> None:
+    def __init__(self, clip_dim: int = 768, clap_dim: int = 512, visual_logit_scale: float = 1.0,
+                 audio_logit_scale: float = 1.0, **kwargs) -> None:
         super().__init__()
-        self.config = dict(clip_dim=clip_dim, clap_dim=clap_dim, **kwargs)
-        self.visual = TemporalTransformer(clip_dim, **kwargs)
-        self.audio = TemporalTransformer(clap_dim, **kwargs)
+        self.config = dict(clip_dim=clip_dim, clap_dim=clap_dim, visual_logit_scale=visual_logit_scale,
+                           audio_logit_scale=audio_logit_scale, **kwargs)
+        self.visual = TemporalTransformer(clip_dim, logit_scale=visual_logit_scale, **kwargs)
+        self.audio = TemporalTransformer(clap_dim, logit_scale=audio_logit_scale, **kwargs)
 
     def forward(self, clip: Tensor, clap: Tensor, clip_text: Tensor, clap_text: Tensor,
                 mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self.audio(clap, clap_text, mask), self.visual(clip, clip_text, mask)
+
+
+class StackedHAN(HAN):
+    """UWAV's stage-2 HAN as released: ``num_layers`` HAN layers (distinct weights, each shared by both
+    modalities) updated sequentially - audio first, then visual attending to the *updated* audio
+    (the one-layer :class:`~avvp_lib.models.han.HAN` updates both from the same inputs). ``num_layers=1``
+    with ``sequential=False`` is exactly HAN. Heads and widths are HAN's arguments (released: 16 heads)."""
+
+    def __init__(self, num_layers: int = 5, sequential: bool = True, **han_kwargs) -> None:
+        super().__init__(**han_kwargs)
+        if num_layers < 1:
+            raise ValueError(f"num_layers must be >= 1; got {num_layers}")
+        self.config.update(num_layers=num_layers, sequential=sequential)
+        self.sequential = sequential
+        d, heads, ffn, drop = (self.config[k] for k in ("d_model", "nhead", "ffn_dim", "dropout"))
+        self.extra_layers = nn.ModuleList(HybridAttentionLayer(d, heads, ffn, drop, self.cross_modal)
+                                          for _ in range(num_layers - 1))
+
+    def hybrid_attention(self, f_a: Tensor, f_v: Tensor, return_attention: bool = False):
+        if return_attention:
+            raise NotImplementedError("StackedHAN does not return attention maps")
+        if not self.sequential and not len(self.extra_layers):
+            return super().hybrid_attention(f_a, f_v)
+        for layer in (self.hat_layer, *self.extra_layers):
+            if self.sequential:
+                f_a = layer(f_a, f_v if self.cross_modal else None)[0]
+                f_v = layer(f_v, f_a if self.cross_modal else None)[0]
+            else:
+                f_a, f_v = layer(f_a, f_v if self.cross_modal else None)[0], layer(f_v, f_a if self.cross_modal else None)[0]
+        return f_a, f_v

@@ -1,0 +1,114 @@
+"""The interval rule applied to results rows: load each run's saved test predictions, bootstrap, give a verdict.
+
+A results row (``results/*.csv``, derived from the records) names its predictions file by its experiment name,
+profile, data fingerprint and seed (:func:`avvp_lib.experiments.predictions.prediction_path`); the file's
+``meta["config_hash"]`` must be the row's, otherwise it holds another run's predictions and that is an error.
+:func:`compare` turns two configurations' rows into intervals (:func:`avvp_lib.stats.two_stage_bootstrap`) and
+verdicts (:func:`avvp_lib.stats.verdict`); every notebook's "does A beat B?" goes through it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from avvp_lib.experiments.predictions import PREDICTIONS_DIR, load_predictions, prediction_path
+from avvp_lib.metrics import METRIC_KEYS, per_video_scores
+from avvp_lib.stats import two_stage_bootstrap, verdict
+
+__all__ = ["scores_for_rows", "compare", "comparison_table", "format_interval"]
+
+_CACHE: dict = {}
+
+
+def _scores_of_file(path: Path, config_hash: str) -> tuple[dict, list]:
+    key = (str(path), path.stat().st_mtime_ns, config_hash)
+    if key not in _CACHE:
+        p = load_predictions(path)
+        if str(p["meta"].get("config_hash")) != str(config_hash):
+            raise ValueError(f"{path}: predictions of config {p['meta'].get('config_hash')}, but the results row has "
+                             f"config {config_hash} (another run's predictions; re-run the sweep)")
+        _CACHE[key] = (per_video_scores(p["pred_a"], p["pred_v"], p["gt_a"], p["gt_v"]), p["filenames"])
+    return _CACHE[key]
+
+
+def scores_for_rows(rows: pd.DataFrame, folder: str | Path = PREDICTIONS_DIR) -> dict:
+    """``{metric: (S, N)}`` per-video scores of the rows' runs (sorted by seed), plus ``"_seeds"`` and
+    ``"_filenames"``. A missing, damaged or mismatched predictions file is an error naming it."""
+    if rows.empty:
+        raise ValueError("no results rows to load predictions for")
+    per_seed, names, seeds = [], None, []
+    for row in rows.sort_values("seed").itertuples(index=False):
+        path = prediction_path(row.name, row.profile, str(row.data_fingerprint), int(row.seed), Path(folder))
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no saved predictions for {row.name} seed {row.seed} (its run predates "
+                                    f"saved predictions, or ran on another root): re-run it with --force")
+        scores, filenames = _scores_of_file(path, str(row.config_hash))
+        if names is not None and filenames != names:
+            raise ValueError(f"{path}: test videos differ from the other seeds of {row.name}")
+        names = filenames
+        per_seed.append(scores)
+        seeds.append(int(row.seed))
+    out = {k: np.stack([s[k] for s in per_seed]) for k in METRIC_KEYS}
+    return {**out, "_seeds": seeds, "_filenames": names}
+
+
+def _rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    rows = frame[frame["name"] == name]
+    if rows.empty:
+        raise KeyError(f"no results rows of {name!r}; names present: {sorted(frame['name'].unique())}")
+    if rows["seed"].duplicated().any():
+        raise ValueError(f"{name}: several rows per seed (filter the frame to one profile and data root first)")
+    return rows
+
+
+def compare(frame: pd.DataFrame, name: str, base: str, metrics=("segment/Type@AV",), paper=None,
+            n_boot: int = 2000, seed: int = 0, folder: str | Path = PREDICTIONS_DIR) -> pd.DataFrame:
+    """``name`` minus ``base`` (experiment names) on their rows of ``frame``: one row per metric with ``diff,
+    ci_low, ci_high, seeds, videos, paper, verdict``.
+
+    Seeds are paired on the seeds both configurations have (a seed fixes the data order) when there are at least
+    two; otherwise each side's seeds are resampled on their own. ``paper``: the paper's difference, one number for every metric or
+    ``{metric: number}``; None when there is none (then the verdict is higher / lower / inconclusive).
+    """
+    a_rows, b_rows = _rows(frame, name), _rows(frame, base)
+    common = sorted(set(a_rows["seed"]) & set(b_rows["seed"]))
+    paired = len(common) >= 2
+    if paired:  # pair on the common seeds (a seed fixes the data order); the others are left out
+        a_rows, b_rows = a_rows[a_rows["seed"].isin(common)], b_rows[b_rows["seed"].isin(common)]
+    a, b = scores_for_rows(a_rows, folder), scores_for_rows(b_rows, folder)
+    if a["_filenames"] != b["_filenames"]:
+        raise ValueError(f"{name} and {base} were scored on different test videos")
+    boot = two_stage_bootstrap(a, b, list(metrics), n_boot, seed, paired_seeds=paired)
+    out = []
+    for r in boot.itertuples(index=False):
+        p = paper.get(r.metric) if isinstance(paper, dict) else paper
+        p = None if p is None or p != p else float(p)
+        out.append({"metric": r.metric, "diff": r.diff, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                    "seeds": r.n_seeds, "videos": r.n_videos, "paper": p, "verdict": verdict(r.ci_low, r.ci_high, p)})
+    return pd.DataFrame(out)
+
+
+def comparison_table(frame: pd.DataFrame, pairs, metrics=("segment/Type@AV",), n_boot: int = 2000, seed: int = 0,
+                     folder: str | Path = PREDICTIONS_DIR) -> pd.DataFrame:
+    """:func:`compare` for each ``(label, name, base, paper)`` of ``pairs``, as one tidy frame (``comparison``
+    first). Pairs whose rows are missing are left out; the frame's ``attrs["missing"]`` lists them."""
+    parts, missing = [], []
+    for label, name, base, paper in pairs:
+        try:
+            result = compare(frame, name, base, metrics, paper, n_boot, seed, folder)
+        except KeyError:
+            missing.append(label)
+            continue
+        parts.append(result.assign(comparison=label, name=name, base=base))
+    columns = ["comparison", "name", "base", "metric", "diff", "ci_low", "ci_high", "seeds", "videos", "paper",
+               "verdict"]
+    table = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    table.attrs["missing"] = missing
+    return table
+
+
+def format_interval(diff: float, low: float, high: float, digits: int = 1) -> str:
+    """``+1.2 [-0.3, +2.8]``."""
+    return f"{diff:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}]"

@@ -1,0 +1,61 @@
+"""The interval rule on results rows: predictions looked up by (name, profile, data fingerprint, seed)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from avvp_lib import comparisons as C
+from avvp_lib.experiments.predictions import prediction_path, save_predictions
+from avvp_lib.metrics import evaluate
+
+
+def _world(tmp_path, noise=(("good/x", 0.02), ("base/y", 0.3)), seeds=(0, 1, 2)):
+    """Two configurations x 3 seeds of predictions: ``good/x`` flips 2 % of the cells, ``base/y`` 30 %."""
+    rng = np.random.default_rng(0)
+    gt_a, gt_v = ((rng.random((40, 10, 25)) < 0.15).astype(np.int64) for _ in range(2))
+    rows = []
+    for name, p in noise:
+        for seed in seeds:
+            flip = lambda g: np.where(rng.random(g.shape) < p, 1 - g, g)  # noqa: E731
+            pa, pv = flip(gt_a), flip(gt_v)
+            hashed = f"{abs(hash(name)) % 10**10:010d}"
+            save_predictions(prediction_path(name, "quick", "fp0", seed, tmp_path), pa, pv, gt_a, gt_v,
+                             [f"v{i}" for i in range(40)], {"name": name, "config_hash": hashed})
+            rows.append({"name": name, "seed": seed, "profile": "quick", "data_fingerprint": "fp0",
+                         "config_hash": hashed, **evaluate(pa, pv, gt_a, gt_v)})
+    return pd.DataFrame(rows)
+
+
+def test_a_clearly_better_configuration_is_called(tmp_path):
+    frame = _world(tmp_path)
+    out = C.compare(frame, "good/x", "base/y", ["segment/Type@AV", "segment/A"], paper=+2.0, n_boot=500,
+                    folder=tmp_path).set_index("metric")
+    ours = frame[frame.name == "good/x"]["segment/A"].mean() - frame[frame.name == "base/y"]["segment/A"].mean()
+    assert out.loc["segment/A", "diff"] == pytest.approx(ours)  # the rows' own seed-mean difference
+    assert (out["ci_low"] > 0).all() and (out["verdict"] == "agrees").all() and (out["seeds"] == "3").all()
+    backwards = C.compare(frame, "base/y", "good/x", ["segment/A"], paper=+2.0, n_boot=500, folder=tmp_path)
+    assert backwards.iloc[0]["verdict"] == "contradicts"
+    table = C.comparison_table(frame, [("good - base", "good/x", "base/y", None), ("absent", "no/such", "base/y", None)],
+                               ["segment/A"], n_boot=200, folder=tmp_path)
+    assert table["verdict"].tolist() == ["higher"] and table.attrs["missing"] == ["absent"]
+    assert C.format_interval(1.234, -0.31, 2.8) == "+1.2 [-0.3, +2.8]"
+
+
+def test_another_runs_predictions_and_missing_files_are_errors(tmp_path):
+    frame = _world(tmp_path)
+    wrong = frame.copy()
+    wrong.loc[(wrong.name == "good/x") & (wrong.seed == 1), "config_hash"] = "0000000000"
+    with pytest.raises(ValueError, match=r"good--x_quick_fp0_seed1\.npz: predictions of config"):
+        C.compare(wrong, "good/x", "base/y", folder=tmp_path)
+    prediction_path("base/y", "quick", "fp0", 2, tmp_path).unlink()
+    with pytest.raises(FileNotFoundError, match=r"base--y_quick_fp0_seed2\.npz: no saved predictions"):
+        C.compare(frame, "good/x", "base/y", folder=tmp_path)
+
+
+def test_unequal_seeds_are_paired_on_the_common_ones_or_resampled_unpaired(tmp_path):
+    frame = _world(tmp_path)
+    two = frame[~((frame.name == "base/y") & (frame.seed == 2))]
+    assert C.compare(two, "good/x", "base/y", ["segment/A"], n_boot=200, folder=tmp_path).iloc[0]["seeds"] == "2"
+    one = frame[~((frame.name == "base/y") & (frame.seed > 0))]
+    assert C.compare(one, "good/x", "base/y", ["segment/A"], n_boot=200, folder=tmp_path).iloc[0]["seeds"] == "3 vs 1"
