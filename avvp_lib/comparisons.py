@@ -54,25 +54,33 @@ def scores_for_rows(rows: pd.DataFrame, folder: str | Path = PREDICTIONS_DIR) ->
     return {**out, "_seeds": seeds, "_filenames": names}
 
 
-def _rows(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    rows = frame[frame["name"] == name]
+def _rows(frame: pd.DataFrame, name: str, features: str | None = None) -> pd.DataFrame:
+    pick = frame["name"] == name
+    if features is not None:
+        pick &= frame["features"] == features
+    rows = frame[pick]
     if rows.empty:
-        raise KeyError(f"no results rows of {name!r}; names present: {sorted(frame['name'].unique())}")
+        what = name if features is None else f"{name} on {features} features"
+        raise KeyError(f"no results rows of {what!r}; names present: {sorted(frame['name'].unique())}")
     if rows["seed"].duplicated().any():
         raise ValueError(f"{name}: several rows per seed (filter the frame to one profile and data root first)")
     return rows
 
 
 def compare(frame: pd.DataFrame, name: str, base: str, metrics=("segment/Type@AV",), paper=None,
-            n_boot: int = 2000, seed: int = 0, folder: str | Path = PREDICTIONS_DIR) -> pd.DataFrame:
+            n_boot: int = 2000, seed: int = 0, folder: str | Path = PREDICTIONS_DIR, features: str | None = None,
+            base_features: str | None = None) -> pd.DataFrame:
     """``name`` minus ``base`` (experiment names) on their rows of ``frame``: one row per metric with ``diff,
     ci_low, ci_high, seeds, videos, paper, verdict``.
 
     Seeds are paired on the seeds both configurations have (a seed fixes the data order) when there are at least
     two; otherwise each side's seeds are resampled on their own. ``paper``: the paper's difference, one number for every metric or
     ``{metric: number}``; None when there is none (then the verdict is higher / lower / inconclusive).
+    ``features`` / ``base_features`` (default: ``features``) also filter the rows on their ``features`` column,
+    for frames whose names do not say the feature set.
     """
-    a_rows, b_rows = _rows(frame, name), _rows(frame, base)
+    a_rows = _rows(frame, name, features)
+    b_rows = _rows(frame, base, features if base_features is None else base_features)
     common = sorted(set(a_rows["seed"]) & set(b_rows["seed"]))
     paired = len(common) >= 2
     if paired:  # pair on the common seeds (a seed fixes the data order); the others are left out
@@ -91,13 +99,13 @@ def compare(frame: pd.DataFrame, name: str, base: str, metrics=("segment/Type@AV
 
 
 def comparison_table(frame: pd.DataFrame, pairs, metrics=("segment/Type@AV",), n_boot: int = 2000, seed: int = 0,
-                     folder: str | Path = PREDICTIONS_DIR) -> pd.DataFrame:
+                     folder: str | Path = PREDICTIONS_DIR, features: str | None = None) -> pd.DataFrame:
     """:func:`compare` for each ``(label, name, base, paper)`` of ``pairs``, as one tidy frame (``comparison``
     first). Pairs whose rows are missing are left out; the frame's ``attrs["missing"]`` lists them."""
     parts, missing = [], []
     for label, name, base, paper in pairs:
         try:
-            result = compare(frame, name, base, metrics, paper, n_boot, seed, folder)
+            result = compare(frame, name, base, metrics, paper, n_boot, seed, folder, features)
         except KeyError:
             missing.append(label)
             continue

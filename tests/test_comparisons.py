@@ -59,3 +59,14 @@ def test_unequal_seeds_are_paired_on_the_common_ones_or_resampled_unpaired(tmp_p
     assert C.compare(two, "good/x", "base/y", ["segment/A"], n_boot=200, folder=tmp_path).iloc[0]["seeds"] == "2"
     one = frame[~((frame.name == "base/y") & (frame.seed > 0))]
     assert C.compare(one, "good/x", "base/y", ["segment/A"], n_boot=200, folder=tmp_path).iloc[0]["seeds"] == "3 vs 1"
+
+
+def test_features_column_filters_rows_of_one_name(tmp_path):
+    """One name on two feature sets (a features column): only the asked feature set's rows are compared."""
+    frame = _world(tmp_path).assign(features="standard")
+    other = frame.assign(features="clip_clap", seed=frame.seed + 10)  # rows without files: must not be touched
+    both = pd.concat([frame, other], ignore_index=True)
+    out = C.compare(both, "good/x", "base/y", ["segment/A"], n_boot=200, folder=tmp_path, features="standard")
+    assert out.iloc[0]["seeds"] == "3" and out.iloc[0]["verdict"] == "higher"
+    with pytest.raises(KeyError, match="on imagebind features"):
+        C.compare(both, "good/x", "base/y", folder=tmp_path, features="imagebind")
