@@ -2,11 +2,12 @@
 PROFILE ?= quick
 SEED ?= 0
 JOBS ?= 2
+GRID_STEPS ?= 0
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps shrink sweeps-ensemble sensitivity bench results experiments clean-runs
+.PHONY: setup data course notebooks test unit nbval sweeps shrink sweeps-ensemble sensitivity controlled bench bench-grid results experiments clean-runs
 
 setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
 	@bash scripts/setup_env.sh
@@ -41,6 +42,12 @@ sweeps-ensemble: data  ## CoLeaF's ablation table with each configuration's seed
 
 sensitivity: data  ## UWAV alpha / W sensitivity (supplementary Fig. A4-A5) -> results/06_uwav_sensitivity.csv
 	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 --no-main --tables 06_uwav_sensitivity --executor local --jobs $(JOBS)
+
+controlled: data  ## notebook 10: every hypothesis x level x configuration x seed (3) -> results/records, results/10_controlled*.csv
+	$(PY) -m avvp_lib.experiments.controlled --profile $(PROFILE) --seeds 0 1 2 --jobs $(JOBS)
+
+bench-grid: setup  ## one epoch of every main-grid cell on the full profile's data (CPU or GPU) -> benchmarks/results/bench_full_*.csv
+	$(PY) -m benchmarks.run --profile full --only grid --grid-steps $(GRID_STEPS)
 
 bench: data  ## speed benchmarks -> benchmarks/results
 	$(PY) -m benchmarks.run --profile $(PROFILE)

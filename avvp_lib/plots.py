@@ -52,7 +52,8 @@ def modality_shares(shares: dict[str, np.ndarray], source: str, ax=None):
     ax.set_xticks(range(len(LLP_CLASSES)), LLP_CLASSES, rotation=75, fontsize=8)
     ax.set_ylabel("share of labelled occurrences")
     ax.set_title(f"Event types per class ({source})")
-    ax.legend(fontsize=8, ncol=4, loc="lower right")
+    ax.set_ylim(0, 1.18)  # headroom: the legend sits above the bars, never on them
+    ax.legend(fontsize=8, ncol=4, loc="upper center", frameon=False)
     return fig
 
 
@@ -190,4 +191,388 @@ def sensitivity_curves(panels: list[dict], metric: str, source: str):
         bottom.set_xlim(top.get_xlim())
         bottom.set_xlabel(panel["name"])
     fig.tight_layout()
+    return fig
+
+
+def controlled_effects(effects, hypothesis: str, x_label: str, source: str):
+    """Notebook 10: one panel per metric, each effect of a hypothesis (``experiment - anchor``, points with their
+    95 % interval) against the measured cause; the frozen benchmark's level is ringed. ``effects``: rows of
+    ``results/10_controlled_effects.csv`` (numeric levels only) with a boolean ``frozen`` column."""
+    metrics = list(dict.fromkeys(effects["metric"]))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.3), squeeze=False)
+    palette = dict(zip(dict.fromkeys(effects["effect"]), sns.color_palette("colorblind")))
+    for ax, metric in zip(axes[0], metrics):
+        for label, rows in effects[effects["metric"] == metric].groupby("effect", sort=False):
+            rows = rows.sort_values("x")
+            x, d = rows["x"].to_numpy(float), rows["diff"].to_numpy(float)
+            err = np.vstack([d - rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float) - d])
+            ax.errorbar(x, d, yerr=err, marker="o", capsize=3, color=palette[label], label=label)
+            frozen = rows["frozen"].to_numpy(bool)
+            ax.scatter(x[frozen], d[frozen], s=140, facecolors="none", edgecolors="black", zorder=3)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_title(metric.replace("segment/", "segment ") + " difference (points)", fontsize=9)
+        ax.set_xlabel(x_label, fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="best", frameon=True)
+    fig.suptitle(f"{hypothesis} ({source}; ringed: the frozen benchmark; bars: 95 % two-stage bootstrap)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------------- architecture figures
+#: The notebook figure each method's architecture drawing (:func:`architecture`) is saved as.
+ARCHITECTURE_FIGURES = {"han": "02_han_architecture.png", "coleaf": "03_coleaf_architecture.png",
+                        "uwav": "05_uwav_architecture.png", "link": "07_link_architecture.png"}
+
+#: Colour code shared by the four drawings: kind -> (fill, edge, legend label).
+ARCH_COLORS = {
+    "audio": ("#d9e8f6", "#1f6fb4", "audio stream"),
+    "visual": ("#fde4cb", "#cf6410", "visual stream"),
+    "joint": ("#e1f0db", "#2e7d32", "both modalities / shared"),
+    "data": ("#ededed", "#6e6e6e", "labels, prompts, pseudo-labels"),
+    "loss": ("#f9d6d6", "#c62828", "loss"),
+}
+_ARCH_FONT = 8  # box labels (pt)
+_ARCH_SMALL = 6.5  # module names, arrow labels, notes
+_ARCH_GREY = "#6a6a6a"
+_ARCH_INK = "#3c3c3c"  # forward arrows
+
+
+class _Node:
+    """A drawn box: centre ``(x, y)`` and size ``(w, h)`` in data units, and its patch (arrows stop at it)."""
+
+    def __init__(self, x: float, y: float, w: float, h: float, patch) -> None:
+        self.x, self.y, self.w, self.h, self.patch = x, y, w, h, patch
+
+    def port(self, side: str, shift: float = 0.0) -> tuple[float, float]:
+        """A point on side ``l``/``r``/``t``/``b``, moved along that side by ``shift`` times its length."""
+        if side in ("l", "r"):
+            return self.x + (self.w if side == "r" else -self.w) / 2, self.y + shift * self.h
+        if side in ("t", "b"):
+            return self.x + shift * self.w, self.y + (self.h if side == "t" else -self.h) / 2
+        raise ValueError(f"side must be one of 'l', 'r', 't', 'b'; got {side!r}")
+
+
+def _arch_canvas(name: str):
+    """A 10 x 4.5 in figure with one frameless axes in data units 0-100 (x) by 0-45 (y)."""
+    fig = plt.figure(figsize=(10, 4.5))
+    ax = fig.add_axes((0.005, 0.075, 0.99, 0.85))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 45)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_axis_off()
+    fig.suptitle(f"{name}: architecture (as implemented in avvp_lib)", fontsize=11, y=0.975)
+    return fig, ax
+
+
+def _box(ax, xy, text: str, kind: str = "joint", size=(10.0, 5.0), module: str | None = None,
+         fontsize: float = _ARCH_FONT) -> _Node:
+    """A rounded box of colour ``kind`` centred at ``xy`` with ``text`` inside and the ``module`` that
+    implements it in small grey text underneath."""
+    from matplotlib.patches import FancyBboxPatch
+
+    fill, edge, _ = ARCH_COLORS[kind]
+    (x, y), (w, h) = xy, size
+    patch = FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.7",
+                           facecolor=fill, edgecolor=edge, linewidth=1.2, zorder=2)
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, linespacing=1.2, zorder=4)
+    if module:
+        _note(ax, (x, y - h / 2 - 0.45), module, va="top")
+    return _Node(x, y, w, h, patch)
+
+
+def _group(ax, corners, title: str, kind: str = "data", module: str | None = None, module_at: str = "bottom",
+           title_at: str = "top") -> None:
+    """A dashed, lightly filled frame ``corners = (x0, y0, x1, y1)`` around boxes, with a bold title in its
+    top (``title_at``) or bottom left corner and the ``module`` name in its bottom (``module_at``) or top right
+    corner."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import FancyBboxPatch
+
+    fill, edge, _ = ARCH_COLORS[kind]
+    x0, y0, x1, y1 = corners
+    ax.add_patch(FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=1.0",
+                                facecolor=to_rgba(fill, 0.35), edgecolor=edge, linewidth=1.0, linestyle="--",
+                                zorder=1))
+    top = title_at == "top"
+    ax.text(x0 + 0.8, y1 - 0.5 if top else y0 + 0.5, title, ha="left", va="top" if top else "bottom",
+            fontsize=_ARCH_FONT, fontweight="bold", zorder=4)
+    if module:
+        top = module_at == "top"
+        _note(ax, (x1 - 0.8, y1 - 0.6 if top else y0 + 0.5), module, ha="right", va="top" if top else "bottom")
+
+
+def _note(ax, xy, text: str, ha: str = "center", va: str = "center", color: str = _ARCH_GREY,
+          fontsize: float = _ARCH_SMALL, **kwargs):
+    """Small free text (module names, arrow labels, remarks)."""
+    return ax.text(*xy, text, ha=ha, va=va, fontsize=fontsize, color=color, zorder=5, **kwargs)
+
+
+def _arrow(ax, a, b, kind: str = "flow", label: str | None = None, rad: float = 0.0,
+           label_xy: tuple[float, float] | None = None, via: tuple = ()) -> None:
+    """An arrow from ``a`` to ``b`` (each a :class:`_Node`, whose border clips it, or an ``(x, y)`` point),
+    straight or bent by ``rad``, or a polyline through the ``via`` points.
+
+    ``kind="flow"``: solid dark grey (forward pass); ``kind="loss"``: dashed red (supervision / loss terms).
+    ``label`` goes at ``label_xy`` (default: the middle of the straight segment) on a white background.
+    """
+    start, patch_a = ((a.x, a.y), a.patch) if isinstance(a, _Node) else (a, None)
+    end, patch_b = ((b.x, b.y), b.patch) if isinstance(b, _Node) else (b, None)
+    color = ARCH_COLORS["loss"][1] if kind == "loss" else _ARCH_INK
+    style = "--" if kind == "loss" else "-"
+    if via:
+        points = [start, *via]
+        ax.plot([p[0] for p in points], [p[1] for p in points], color=color, linewidth=1.1, linestyle=style,
+                zorder=3)
+        start, patch_a = points[-1], None
+    ax.annotate("", xy=end, xytext=start, zorder=3,
+                arrowprops=dict(arrowstyle="-|>", color=color, linewidth=1.1, mutation_scale=9, linestyle=style,
+                                shrinkA=0, shrinkB=0, patchA=patch_a, patchB=patch_b,
+                                connectionstyle=f"arc3,rad={rad}"))
+    if label:
+        xy = label_xy or ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+        _note(ax, xy, label, color=color, fontsize=7,
+              bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.9))
+
+
+def _arch_legend(fig, kinds: tuple[str, ...], stop_gradient: bool = False) -> None:
+    """The colour code of the boxes used, the two arrow styles and (CoLeaF) the stop-gradient mark."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=ARCH_COLORS[k][0], edgecolor=ARCH_COLORS[k][1], label=ARCH_COLORS[k][2])
+               for k in kinds]
+    handles.append(Line2D([], [], color=_ARCH_INK, linewidth=1.1, label="forward"))
+    handles.append(Line2D([], [], color=ARCH_COLORS["loss"][1], linewidth=1.1, linestyle="--",
+                          label="supervision / loss term"))
+    if stop_gradient:
+        handles.append(Line2D([], [], color=ARCH_COLORS["loss"][1], linestyle="none", marker="$sg$",
+                              markersize=11, label="stop-gradient (teacher)"))
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles),
+               fontsize=7, frameon=False, handlelength=1.8, columnspacing=1.4)
+
+
+def _stop_gradient(ax, xy) -> None:
+    """The "sg" mark next to the teacher end of a distillation arrow."""
+    _note(ax, xy, "sg", color=ARCH_COLORS["loss"][1], fontsize=7, fontweight="bold", fontstyle="italic")
+
+
+def _draw_han(ax) -> None:
+    """HAN / MMIL_Net: features -> projections -> one hybrid attention layer -> segment classifier -> MMIL -> BCE."""
+    a_in = _box(ax, (6.5, 34), "audio\nVGGish\n10 × 128", "audio", (11, 7), module='batch["audio"]')
+    f2_in = _box(ax, (6.5, 20), "frames\nResNet-152\n10 × 8 × 2048", "visual", (11, 7), module='batch["visual_2d"]')
+    f3_in = _box(ax, (6.5, 7), "motion\nR(2+1)D\n10 × 512", "visual", (11, 7), module='batch["visual_3d"]')
+
+    _group(ax, (13.5, 2.0, 36.5, 42.0), "to d = 512", module="HAN.encode")
+    fc_a = _box(ax, (19.5, 34), "fc_a\n128 → 512", "audio", (9, 5))
+    fc_v = _box(ax, (19.5, 20), "mean-pool 8 → 1\nfc_v 2048 → 512", "visual", (10.5, 5.5))
+    fc_st = _box(ax, (19.5, 7), "fc_st\n512 → 512", "visual", (9, 5))
+    fuse = _box(ax, (30.5, 13.5), "fc_fusion\n[·; ·]\n1024 → 512", "visual", (9, 7))
+    for src, dst in ((a_in, fc_a), (f2_in, fc_v), (f3_in, fc_st), (fc_v, fuse), (fc_st, fuse)):
+        _arrow(ax, src, dst)
+
+    _group(ax, (38.0, 2.0, 69.5, 42.0), "Hybrid Attention Network (Eq. 1-2)", kind="joint",
+           module="models/han.py: HybridAttentionLayer")
+    sa_a = _box(ax, (45, 33), "self-attn\nq, k, v: F$^a$", "audio", (11, 6))
+    cm_a = _box(ax, (61, 33), "cross-modal attn\nq: F$^a$   k, v: F$^v$", "audio", (14, 6))
+    sa_v = _box(ax, (45, 14), "self-attn\nq, k, v: F$^v$", "visual", (11, 6))
+    cm_v = _box(ax, (61, 14), "cross-modal attn\nq: F$^v$   k, v: F$^a$", "visual", (14, 6))
+    _arrow(ax, fc_a, sa_a, label="F$^a$", label_xy=(31.5, 34.9))
+    _arrow(ax, fuse, sa_v, label="F$^v$", label_xy=(37.2, 11.3))
+    _arrow(ax, fc_a, cm_v)  # the other modality gives keys and values
+    _arrow(ax, fuse, cm_a)
+    _arrow(ax, sa_a, cm_a, label="+", label_xy=(52.25, 34.7))
+    _arrow(ax, sa_v, cm_v, label="+", label_xy=(52.25, 15.7))
+    _note(ax, (53.75, 7.0), "$\\hat{f}$ = LN(f + self + cross), then LN(· + FFN)\none layer, same weights for a and v",
+          color=_ARCH_INK, fontsize=7)
+
+    cls_a = _box(ax, (77, 33), "segment classifier\np$^a_t$ = σ(FC(·))", "audio", (12.5, 6))
+    cls_v = _box(ax, (77, 14), "segment classifier\np$^v_t$ = σ(FC(·))", "visual", (12.5, 6),
+                 module="fc_prob (one FC)")
+    _arrow(ax, cm_a, cls_a)
+    _arrow(ax, cm_v, cls_v)
+    mmil = _box(ax, (92, 31.5), "attentive MMIL\npooling (Eq. 3-4)\nsoftmax over t\n× softmax over a/v",
+                "joint", (14, 10), module="HAN.mmil_head")
+    _arrow(ax, cls_a, mmil)
+    _arrow(ax, cls_v.port("r", 0.3), mmil.port("l", -0.35))
+    loss = _box(ax, (92, 10.5), "BCE(P, y)\n+ BCE(P$^a$, y)\n+ BCE(P$^v$, $\\tilde{y}$$^v$)", "loss", (14, 8.5),
+                module="losses/mmil.py")
+    _arrow(ax, mmil.port("b", -0.33), loss.port("t", -0.33), kind="loss", label="P, P$^a$, P$^v$",
+           label_xy=(88.5, 20.3))
+    label = _box(ax, (76.5, 4.5), "video label y (weak)\n$\\tilde{y}$$^v$ = 0.9 y + 0.05", "data", (14, 5))
+    _arrow(ax, label, loss, kind="loss")
+
+
+def _draw_coleaf(ax) -> None:
+    """CoLeaF: the Reference (unimodal self-attention + class tokens, training only) and the Anchor (HAN),
+    tied by three collaborative losses whose teacher side is detached."""
+    a_in = _box(ax, (6, 27.5), "audio\nVGGish", "audio", (10, 5.5))
+    v_in = _box(ax, (6, 15), "visual\nResNet-152\n+ R(2+1)D", "visual", (10, 7))
+
+    _group(ax, (13.0, 25.8, 71.5, 44.8), "Reference (training only): unimodal, class tokens",
+           module="models/coleaf.py: Reference", module_at="top")
+    r_enc_a = _box(ax, (19.5, 37.5), "own fc_a", "audio", (9, 5))
+    r_enc_v = _box(ax, (19.5, 30.5), "own fc_v, fc_st,\nfc_fusion", "visual", (9, 5))
+    r_sa_a = _box(ax, (35, 37.5), "self-attn (Eq. 5-6)\n[F$^a$; C class tokens]", "audio", (17, 5))
+    r_sa_v = _box(ax, (35, 30.5), "self-attn (Eq. 5-6)\n[F$^v$; C class tokens]", "visual", (17, 5))
+    r_head_a = _box(ax, (57, 37.5), "$\\ddot{P}$$^a$: FC + temporal pool (Eq. 7)\nCLS$^a$: σ(mean of class tokens)",
+                    "audio", (24, 5))
+    r_head_v = _box(ax, (57, 30.5), "$\\ddot{P}$$^v$: FC + temporal pool (Eq. 7)\nCLS$^v$: σ(mean of class tokens)",
+                    "visual", (24, 5))
+    for src, dst in ((r_enc_a, r_sa_a), (r_enc_v, r_sa_v), (r_sa_a, r_head_a), (r_sa_v, r_head_v)):
+        _arrow(ax, src, dst)
+
+    _group(ax, (13.0, 1.0, 71.5, 15.6), "Anchor (training and inference): HAN", kind="joint",
+           module="models/han.py: HAN", title_at="bottom")
+    a_enc = _box(ax, (19.5, 7.5), "HAN.encode\nfc_a, fc_v,\nfc_st, fc_fusion", "joint", (10, 7))
+    a_han = _box(ax, (35, 7.5), "hybrid attention (Eq. 1-2)\nself + cross-modal attn\n→ tokens $\\hat{f}$",
+                 "joint", (17, 7))
+    a_mmil = _box(ax, (57, 7.5), "MMIL head (Eq. 3-4)\n→ P$^a$, P$^v$, video P", "joint", (16, 7))
+    _arrow(ax, a_enc, a_han)
+    _arrow(ax, a_han, a_mmil)
+
+    _arrow(ax, a_in, r_enc_a)
+    _arrow(ax, v_in.port("r", 0.2), r_enc_v)
+    _arrow(ax, a_in.port("r", -0.2), a_enc)
+    _arrow(ax, v_in, a_enc)
+
+    evt = _box(ax, (35, 20.7), "$\\mathcal{L}_{Evt}$ (Eq. 8-11)\nevent-aware contrast", "loss", (17, 4.8),
+               module="event_aware_contrastive_loss")
+    selfmo = _box(ax, (51.5, 20.7), "$\\mathcal{L}_{SelfMo}$ (Eq. 12)\nBCE($\\ddot{P}$, 1[P > θ])", "loss",
+                  (13.5, 4.8), module="self_modality_loss")
+    cocls = _box(ax, (65.5, 20.7), "$\\mathcal{L}_{CoCls}$ (Eq. 13)\nMSE(P P$^T$, $\\ddot{P}$ $\\ddot{P}$$^T$)", "loss",
+                 (12.5, 4.8), module="co_occurrence_loss")
+    _arrow(ax, r_sa_v.port("b", -0.38), evt.port("t", -0.38), kind="loss")
+    _stop_gradient(ax, (26.8, 25.9))
+    _arrow(ax, evt.port("l", -0.2), a_han.port("t", -0.42), kind="loss")
+    _arrow(ax, a_mmil.port("t", -0.45), selfmo.port("l", -0.2), kind="loss")
+    _stop_gradient(ax, (51.3, 12.6))
+    _arrow(ax, selfmo.port("t", -0.1), r_head_v.port("b", -0.25), kind="loss")
+    _arrow(ax, r_head_v.port("b", 0.3), cocls.port("t", 0.0), kind="loss")
+    _stop_gradient(ax, (67.3, 26.4))
+    _arrow(ax, cocls.port("l", -0.25), a_mmil.port("t", 0.3), kind="loss")
+
+    r_loss = _box(ax, (86, 34.5), "$\\mathcal{L}^{Ref}_{video}$\nBCE($\\ddot{P}$$^a$, y) + BCE($\\ddot{P}$$^v$, y)\n"
+                  "+ BCE(CLS, y)", "loss", (22, 8), module="reference_video_loss")
+    a_loss = _box(ax, (86, 7.5), "$\\mathcal{L}^{Anch}_{video}$\nHAN's BCE losses on y", "loss", (22, 7),
+                  module="anchor_video_loss")
+    _arrow(ax, r_head_a, r_loss, kind="loss")
+    _arrow(ax, r_head_v, r_loss, kind="loss")
+    _arrow(ax, a_mmil, a_loss, kind="loss")
+    _note(ax, (86, 21), "total loss (methods/coleaf.py):\n$\\mathcal{L}^{Anch}_{video}$ + $\\mathcal{L}^{Ref}_{video}$"
+          " + 0.1 $\\mathcal{L}_{Evt}$\n+ $\\mathcal{L}_{SelfMo}$ + $\\mathcal{L}_{CoCls}$\n\ninference: the Anchor only",
+          color=_ARCH_INK, fontsize=7.5)
+
+
+def _draw_uwav(ax) -> None:
+    """UWAV: stage 1 pretrains temporal pseudo-label generators; stage 2 trains HAN on LLP with their
+    uncertainty-weighted soft labels, class-balanced re-weighting and feature mixup."""
+    _group(ax, (0.5, 1.0, 40.0, 44.8), "stage 1: pseudo-label generators", module="pseudo_labels.py")
+    a_in = _box(ax, (6.3, 35), "CLAP audio\nT × 512", "audio", (10, 5.5))
+    v_in = _box(ax, (6.3, 25), "CLIP frames\nT × 768", "visual", (10, 5.5))
+    gen_a = _box(ax, (20.3, 35), "transformer,\n5 blocks\n(Eq. 6-7)", "audio", (12, 6.5))
+    gen_v = _box(ax, (20.3, 25), "transformer,\n5 blocks\n(Eq. 6-7)", "visual", (12, 6.5),
+                 module="models/uwav.py:\nTemporalTransformer")
+    logits = _box(ax, (33.8, 30), "logits\nz$_t$ = E · g$_{L,t}$\n(Eq. 8)", "joint", (9, 9))
+    prompts = _box(ax, (33.8, 40.3), "prompts E:\nCLAP / CLIP text", "data", (11, 5))
+    pre = _box(ax, (19, 9.5), "$\\mathcal{L}_{temp}$ = BCE(σ(z$^v_t$) σ(z$^a_t$), y$^{av}_t$)\n(Eq. 9) on "
+               "UnAV-100-like videos\nwith dense audio-visual labels", "loss", (26, 7.5),
+               module="losses/uwav.py: av_pretraining_loss")
+    for src, dst in ((a_in, gen_a), (v_in, gen_v), (gen_a, logits), (gen_v, logits), (prompts, logits)):
+        _arrow(ax, src, dst)
+    _arrow(ax, logits.port("b", 0.2), pre.port("t", 0.38), kind="loss")
+
+    _group(ax, (42.0, 1.0, 99.5, 44.8), "stage 2: HAN trained on LLP with the pseudo-labels\n"
+           "$\\mathcal{L}_{total}$ = $\\mathcal{L}_{w-soft}$ + $\\mathcal{L}_{mix}$ + $\\mathcal{L}_{video}$ (Eq. 20)",
+           kind="joint", module="methods/uwav.py: UWAVMethod", module_at="top")
+    feats = _box(ax, (49.5, 33.5), "LLP video\nVGGish, ResNet-152,\nR(2+1)D", "joint", (12, 7))
+    han = _box(ax, (67, 33.5), "HAN (Eq. 1-4)\nself + cross-modal attn\nfull: 5 layers, 16 heads", "joint",
+               (17, 7), module="models/uwav.py: StackedHAN")
+    outs = _box(ax, (89, 33.5), "segment p$^a_t$, p$^v_t$\nvideo P (MMIL)", "joint", (16, 7))
+    _arrow(ax, feats, han)
+    _arrow(ax, han, outs)
+
+    wsoft = _box(ax, (52, 19), "$\\mathcal{L}_{w-soft}$ (Eq. 17-19)\nclass-balanced BCE;\nw$_{pos}$, w$_{neg}$: shares of"
+                 "\nbinary pseudo-labels", "loss", (18, 8), module="class_balanced_bce")
+    mix = _box(ax, (71, 19), "$\\mathcal{L}_{mix}$ (Eq. 14-16)\nmixup of HAN outputs\nand of their labels,\n"
+               "λ ~ Beta(1.7, 1.7)", "loss", (17, 8), module="mixup_segments")
+    video = _box(ax, (89.5, 19), "$\\mathcal{L}_{video}$\nBCE(P, y)", "loss", (14, 8), module="video_bce")
+    _arrow(ax, outs, wsoft, kind="loss", label="p$_t$", label_xy=(80.5, 30.2))
+    _arrow(ax, han.port("b", 0.46), mix.port("t", 0.2), kind="loss", label="$\\hat{f}_t$")
+    _arrow(ax, outs.port("b", 0.03), video, kind="loss", label="P")
+
+    z_llp = _box(ax, (52, 5.5), "frozen generators on LLP\n(25 prompts) → z$^a_t$, z$^v_t$", "data", (18, 5.5),
+                 module="generator_logits")
+    soft = _box(ax, (71, 5.5), "soft labels (Eq. 12)\n$\\hat{p}_t$ = σ(z$_t$ − θ) · y", "data", (16, 5.5),
+                module="soft_pseudo_labels")
+    theta = _box(ax, (89.5, 5.5), "θ$^a$, θ$^v$ per class:\nbest F1 on LLP val", "data", (15, 5.5),
+                 module="choose_thresholds")
+    _arrow(ax, logits.port("r"), z_llp.port("l"), via=((41.0, 30.0), (41.0, 5.5)))
+    _arrow(ax, z_llp, soft)
+    _arrow(ax, theta, soft)
+    _arrow(ax, soft.port("t", -0.3), wsoft.port("b", 0.3), kind="loss", label="$\\hat{p}_t$")
+    _arrow(ax, soft.port("t", 0.3), mix.port("b", 0.35), kind="loss", label="$\\hat{p}_t$")
+
+
+def _draw_link(ax) -> None:
+    """LINK: a VALOR-style HAN on CLAP/CLIP features with TSAM, CMIM and PLSIM in front of the HAN layers,
+    trained with VALOR's pseudo-label loss plus S-LOSS."""
+    _note(ax, (50, 43.3), "LINK = VALOR (HAN on CLAP / CLIP trained with zero-shot segment pseudo-labels) "
+          "+ TSAM, CMIM, PLSIM, S-LOSS;  Table II switches: T = TSAM + CMIM, S = S-LOSS, P = PLSIM",
+          color=_ARCH_INK, fontsize=7.5)
+    a_in = _box(ax, (6.5, 36.5), "CLAP audio\n10 × 512", "audio", (11, 5.5), module='batch["clap"]')
+    v_in = _box(ax, (6.5, 24), "CLIP 10 × 768\n+ R(2+1)D", "visual", (11, 5.5),
+                module='batch["clip"],\nbatch["visual_3d"]')
+    fc_a = _box(ax, (19, 36.5), "fc_a → d", "audio", (9, 4.5))
+    fc_v = _box(ax, (19, 24), "fc_v, fc_st,\nfc_fusion → d", "visual", (9.5, 5.5), module="LinkNet.encode")
+    tsam_a = _box(ax, (31, 36.5), "TSAM (Eq. 1-3)\ntime, channel\nweights", "audio", (11, 6.5))
+    tsam_v = _box(ax, (31, 24), "TSAM (Eq. 1-3)\ntime, channel\nweights", "visual", (11, 6.5),
+                  module="models/link.py: TSAM")
+    cmim = _box(ax, (45, 30.25), "CMIM\n(Eq. 4-6)\ncross-modal\nattention,\nscalars α, β", "joint", (11, 18.5),
+                module="CMIM")
+    plsim = _box(ax, (59, 30.25), "PLSIM\n(Eq. 13-17)\nFiLM per\nmodality:\nf ⊙ γ$_1$ + γ$_2$ + f", "joint",
+                 (11.5, 18.5), module="PLSIM")
+    han = _box(ax, (73, 30.25), "HAN layers\n× L\nself + cross-\nmodal attn\n(VALOR)", "joint", (11, 18.5),
+               module="HybridAttentionLayer")
+    head = _box(ax, (88, 30.25), "MMIL head\n(Eq. 3-4 of HAN)\np$^a_t$, p$^v_t$\nP$^a$, P$^v$, P", "joint",
+                (12, 18.5), module="LinkNet.head")
+    for src, dst in ((a_in, fc_a), (v_in, fc_v), (fc_a, tsam_a), (fc_v, tsam_v), (tsam_a, cmim), (tsam_v, cmim),
+                     (cmim, plsim), (plsim, han), (han, head)):
+        _arrow(ax, src, dst)
+
+    pl = _box(ax, (17, 7.5), "zero-shot pseudo-labels (VALOR)\n1{cos(segment, prompt) > θ$_c$}\nCLAP audio, CLIP visual",
+              "data", (27, 7), module="models/valor.py")
+    valor = _box(ax, (51, 7.5), "$\\mathcal{L}_{VALOR}$ (Eq. 7-8)\nBCE(P, y)\n+ Σ$_t$ BCE(p$^m_t$, $\\hat{y}$$^m_t$)",
+                 "loss", (19, 7), module="losses/link.py: valor_loss")
+    sloss = _box(ax, (83, 7.5), "S-LOSS (Eq. 9-12)\n$\\mathcal{L}_{label}$: BCE(P$^m$, max$_t$ $\\hat{y}$$^m_t$)\n"
+                 "λ(s) · MSE(cos s, IoU r)", "loss", (25, 7), module="label_loss, avss_loss")
+    _arrow(ax, pl.port("t", 0.42), plsim.port("b", -0.3), kind="loss", label="unmasked: prompt\nembeddings F$_p$ (Eq. 13)",
+           label_xy=(42.5, 15.6))
+    _arrow(ax, pl, valor, kind="loss", label="× y")
+    _arrow(ax, pl.port("b", 0.38), sloss.port("b", -0.3), kind="loss", rad=0.12)
+    _arrow(ax, head.port("b", -0.36), valor.port("t", 0.3), kind="loss", label="P, p$_t$",
+           label_xy=(71.5, 16.2))
+    _arrow(ax, head.port("b", 0.36), sloss.port("t", 0.28), kind="loss", label="P$^m$, features",
+           label_xy=(92.3, 15.6))
+
+
+_ARCHITECTURES = {"han": ("HAN", _draw_han, ("audio", "visual", "joint", "data", "loss")),
+                  "coleaf": ("CoLeaF", _draw_coleaf, ("audio", "visual", "joint", "loss")),
+                  "uwav": ("UWAV", _draw_uwav, ("audio", "visual", "joint", "data", "loss")),
+                  "link": ("LINK", _draw_link, ("audio", "visual", "joint", "data", "loss"))}
+
+
+def architecture(method: str):
+    """One method's architecture as implemented in ``avvp_lib``, drawn in the spirit of the papers' Fig. 2:
+    boxes coloured by stream (audio / visual / both / data / loss), solid forward arrows, dashed loss arrows,
+    equation numbers of the paper (HAN's are CoLeaF's restatement), and under each box the module that
+    implements it. ``method``: ``han``, ``coleaf``, ``uwav`` or ``link``; saved in the notebooks as
+    :data:`ARCHITECTURE_FIGURES`."""
+    if method not in _ARCHITECTURES:
+        raise ValueError(f"unknown method {method!r}; expected one of {sorted(_ARCHITECTURES)}")
+    name, draw, kinds = _ARCHITECTURES[method]
+    fig, ax = _arch_canvas(name)
+    draw(ax)
+    _arch_legend(fig, kinds, stop_gradient=method == "coleaf")
     return fig

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from avvp_lib.metrics import METRIC_KEYS
-from avvp_lib.paper import paper_results_all
+from avvp_lib.paper import component_effects, paper_results_all
 from avvp_lib.results import (RESULT_COLUMNS, RESULTS_DIR, TABLE6_COLUMNS, flag_stale, mean_std_table, read_results,
                               summarize, write_csv_atomic)
 
@@ -381,6 +381,11 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
         for (data, profile), sub in frame.groupby(["data", "profile"], sort=False):
             put(mean_std_table(sub, METRIC_KEYS), f"{stem}_{data}_{profile}",
                 f"results/{stem}.csv: mean ± std over seeds ({data}, {profile} profile)")
+    for (data, profile), sub in everything.get("04_coleaf_ablations", pd.DataFrame(columns=["data", "profile"])).groupby(
+            ["data", "profile"], sort=False):  # notebook 04 shows the segment level of this one
+        put(component_effects(sub, n_boot=n_boot, folder=results_dir / "predictions"),
+            f"04_component_effects_{data}_{profile}",
+            f"CoLeaF: effect of each component, with - without, 95 % two-stage bootstrap ({data}, {profile} profile)")
     for layout, label in (("coleaf6", "CoLeaF Table 6 layout"), ("table1", "UWAV Table 1 / LINK Table I layout")):
         put(paper_table(layout, paper), f"paper_{layout}",
             f"Reported in the papers ({label}; real LLP, single runs) - not our runs")
@@ -486,6 +491,11 @@ def main(argv: list[str] | None = None) -> int:
 
             records = Path(args.records_dir) if args.records_dir else Path(args.results_dir) / "records"
             write_tables(RecordStore(records), args.results_dir)
+            from avvp_lib.experiments import controlled
+
+            if controlled.levels_present(folder=Path(args.results_dir) / "controlled"):  # notebook 10's tables
+                controlled.write_tables(store=RecordStore(records), results_dir=args.results_dir,
+                                        folder=Path(args.results_dir) / "controlled")
         regenerate(args.results_dir, None, args.figures_dir, n_boot=args.n_boot)
     except ValueError as error:  # RecordError is a ValueError: a damaged record or table, named in the message
         print(f"[results] ERROR: {error}", file=sys.stderr)

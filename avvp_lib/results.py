@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from avvp_lib.metrics import METRIC_KEYS
-from avvp_lib.version import code_version
+from avvp_lib.version import code_version, current_versions
 
 KEY_COLUMNS = ["method", "variant", "seed", "data", "profile"]
 RESULT_COLUMNS = KEY_COLUMNS + list(METRIC_KEYS) + ["train_seconds", "code_version", "config_hash", "device", "timestamp"]
@@ -81,11 +81,12 @@ def read_results(path: str | Path) -> pd.DataFrame:
 
 def flag_stale(frame: pd.DataFrame) -> pd.DataFrame:
     """Adds ``stale``: True for rows written by a different version of the code their method uses
-    (:func:`avvp_lib.version.code_version` of the row's method)."""
+    (:func:`avvp_lib.version.code_version` of the row's method, or a fingerprint checked equivalent to it:
+    :data:`avvp_lib.version.EQUIVALENT_VERSIONS`)."""
     frame = frame.copy()
-    current = {m: code_version(m) for m in frame["method"].unique()} if "method" in frame else {}
-    expected = frame["method"].map(current) if "method" in frame else code_version()
-    frame["stale"] = frame["code_version"] != expected
+    methods = frame["method"] if "method" in frame else pd.Series(None, index=frame.index, dtype=object)
+    current = {m: current_versions(m) for m in methods.unique()}
+    frame["stale"] = [str(v) not in current[m] for v, m in zip(frame["code_version"], methods)]
     return frame
 
 

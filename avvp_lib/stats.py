@@ -34,7 +34,8 @@ import pandas as pd
 from avvp_lib.metrics import METRIC_KEYS, per_video_scores
 
 __all__ = ["BootstrapResult", "bootstrap_counts", "paired_bootstrap", "paired_bootstrap_predictions",
-           "seed_noise_test", "seed_noise_table", "TYPE_PARTS", "two_stage_bootstrap", "verdict", "VERDICTS"]
+           "seed_noise_test", "seed_noise_table", "TYPE_PARTS", "trend_bootstrap", "two_stage_bootstrap", "verdict",
+           "VERDICTS"]
 
 #: the three video-averaged parts each Type metric averages (CoLeaF Sec. 4 / official ``avg_type``)
 TYPE_PARTS = {f"{lvl}/Type@AV": tuple(f"{lvl}/{p}" for p in ("AV", "A", "V")) for lvl in ("segment", "event")} | {
@@ -216,6 +217,16 @@ def _stack(scores: dict, keys) -> np.ndarray:
     return np.stack(out, axis=1)
 
 
+def _seed_video_replicates(scores: np.ndarray, videos: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``(B, K)``: per replicate, the mean over a draw of the S seeds (with replacement, from ``rng``) of each
+    seed's metric on the video resample ``videos`` (``(B, N)`` counts); ``scores`` is ``(S, K, N)``."""
+    b, n = videos.shape
+    s = scores.shape[0]
+    weights = _counts(rng, s, b).astype(np.float64) / s  # (B, S): the share of the seed draws that picked each seed
+    per_seed = (videos @ scores.reshape(-1, n).T).reshape(b, s, -1) / n  # (B, S, K)
+    return np.einsum("bs,bsk->bk", weights, per_seed)
+
+
 def two_stage_bootstrap(method_scores: dict, base_scores: dict, metrics=None, n_boot: int = 2000, seed: int = 0,
                         level: float = 0.95, paired_seeds: bool = True) -> pd.DataFrame:
     """95 % interval of ``metric(method) - metric(baseline)`` over training seeds *and* test videos.
@@ -252,19 +263,10 @@ def two_stage_bootstrap(method_scores: dict, base_scores: dict, metrics=None, n_
     s_b = bs.shape[0]
     rng = np.random.default_rng(seed)  # one stream: the video draws first (= bootstrap_counts(n, n_boot, seed)),
     videos = _counts(rng, n, n_boot).astype(np.float64)  # then the seed draws, independent of them
-
-    def resampled(scores: np.ndarray) -> np.ndarray:  # (B, S, K): each seed's metric on each video resample
-        s = scores.shape[0]
-        return (videos @ scores.reshape(-1, n).T).reshape(n_boot, s, -1) / n
-
-    def seed_weights(s: int) -> np.ndarray:  # (B, S): the share of the S seed draws that picked each seed
-        return _counts(rng, s, n_boot).astype(np.float64) / s
-
     if paired_seeds:
-        boot = np.einsum("bs,bsk->bk", seed_weights(s_m), resampled(ms - bs))
+        boot = _seed_video_replicates(ms - bs, videos, rng)
     else:
-        boot = (np.einsum("bs,bsk->bk", seed_weights(s_m), resampled(ms))
-                - np.einsum("bs,bsk->bk", seed_weights(s_b), resampled(bs)))
+        boot = _seed_video_replicates(ms, videos, rng) - _seed_video_replicates(bs, videos, rng)
     observed = ms.mean(axis=(0, 2)) - bs.mean(axis=(0, 2))  # (K,)
     col = {k: i for i, k in enumerate(keys)}
     lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
@@ -291,3 +293,49 @@ def verdict(ci_low: float, ci_high: float, paper_diff: float | None = None, tol:
     if not (above or below):
         return "inconclusive"
     return "agrees" if above == (paper_diff > 0) else "contradicts"
+
+
+def trend_bootstrap(levels: list, x, metrics, n_boot: int = 2000, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """95 % interval of the *trend* of an effect over a controlled cause: the least-squares slope of
+    ``metric(method) - metric(baseline)`` against ``x`` (one value per level).
+
+    The two-stage bootstrap of :func:`two_stage_bootstrap` at every level, with the same test-video draws at every
+    level (the levels are scored on the same test videos, so a video's difficulty is shared) and independent seed
+    draws per level (each level trained its own runs; seeds paired within a level), then one slope per replicate.
+    Args:
+        levels: ``[(method_scores, base_scores), ...]``, one pair of ``{metric key: (S, N)}`` per level, the same N
+            test videos in the same order everywhere.
+        x: the levels' measured cause (at least two distinct values).
+    Returns:
+        One row per metric: ``metric, slope`` (of the observed effects), ``ci_low, ci_high, n_levels, n_seeds``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if len(levels) != len(x) or len(np.unique(x)) < 2:
+        raise ValueError(f"a trend needs one x per level and two distinct x; got {len(levels)} levels, x={x.tolist()}")
+    metrics = list(metrics)
+    keys = sorted({p for m in metrics for p in TYPE_PARTS.get(m, (m,))})
+    diffs = []
+    for ms_dict, bs_dict in levels:
+        ms, bs = _stack(ms_dict, keys), _stack(bs_dict, keys)
+        if ms.shape != bs.shape:
+            raise ValueError(f"paired seeds and videos need equal shapes; got {ms.shape} and {bs.shape}")
+        diffs.append(ms - bs)  # (S, K, N)
+    n = {d.shape[2] for d in diffs}
+    if len(n) != 1:
+        raise ValueError(f"every level must be scored on the same test videos; got {sorted(n)} videos")
+    n = n.pop()
+    rng = np.random.default_rng(seed)
+    videos = _counts(rng, n, n_boot).astype(np.float64)  # (B, N), shared by the levels
+    boot = np.stack([_seed_video_replicates(d, videos, rng) for d in diffs], axis=1)  # (B, L, K)
+    observed = np.stack([d.mean(axis=(0, 2)) for d in diffs])  # (L, K)
+    xc = (x - x.mean()) / ((x - x.mean()) ** 2).sum()  # slope = sum_l xc_l * effect_l
+    col = {k: i for i, k in enumerate(keys)}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    rows = []
+    for m in metrics:
+        parts = [col[p] for p in TYPE_PARTS.get(m, (m,))]
+        slopes = boot[:, :, parts].mean(axis=2) @ xc
+        lo, hi = np.quantile(slopes, [lo_q, hi_q])
+        rows.append({"metric": m, "slope": float(observed[:, parts].mean(axis=1) @ xc), "ci_low": float(lo),
+                     "ci_high": float(hi), "n_levels": len(levels), "n_seeds": "/".join(str(d.shape[0]) for d in diffs)})
+    return pd.DataFrame(rows)

@@ -108,6 +108,18 @@ def run_ensemble_sweep(run_names, seeds, profile="quick", data_root=None, device
         run_ensemble(name, seeds, profile, data_root, device, store=store, force=force)
 
 
+def print_plan(run_names, seeds, profile: str) -> None:
+    """One line per configuration: its feature set, its recipe's epochs and batch size on ``profile``; then the
+    number of runs (``--dry-run``: nothing is read or trained)."""
+    for name in run_names:
+        exp = get(name)
+        recipe = exp.recipe(exp.options.get("recipe_profile", profile), 0, "cpu") if exp.recipe else None
+        what = f"{recipe.epochs} epochs, batch {recipe.batch_size}" if recipe is not None else "no training"
+        print(f"{name:40s} {exp.features:10s} {what}")
+    print(f"[sweeps] plan: {len(run_names)} configuration(s) x {len(seeds)} seed(s) = {len(run_names) * len(seeds)} "
+          f"run(s), profile {profile}")
+
+
 def _store(records_dir):
     from avvp_lib.experiments.records import RecordStore
 
@@ -133,6 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1, help="--executor local: worker processes")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run")
     parser.add_argument("--records-dir", default=None, help="default results/records")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print the plan (every configuration, its recipe's epochs, the number of runs) and exit; "
+                             "reads no data")
     parser.add_argument("--slurm-partition", default=None)
     parser.add_argument("--slurm-timeout-min", type=int, default=120)
     parser.add_argument("--slurm-cpus", type=int, default=2)
@@ -148,6 +163,9 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     engine = resolve_engine(args.engine, args.device)
     run_names = plan(only, not args.no_main, args.ablations, args.tables, args.names)
+    if args.dry_run:
+        print_plan(run_names, args.seeds, args.profile)
+        return
     if engine == "ensemble":
         grouped = [n for t in ENSEMBLE_TABLES for n in table(t).experiments]
         ensemble_names = [n for n in run_names if n in grouped]

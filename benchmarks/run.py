@@ -19,6 +19,9 @@ Benchmarks (``--only`` takes a comma-separated subset; default all):
                     tensors replicated in memory).
 ``scaling_batch``   our epoch time and peak memory vs the batch size.
 ``seeds``           K seeds of HAN and of CoLeaF as one vmapped model (``avvp_lib.ensemble``) vs K sequential runs.
+``grid``            one training epoch of every cell of notebook 09's main grid (registry adapters, each cell's own
+                    recipe and size) with peak memory, plus UWAV's generator pretraining, and the projected time
+                    of the whole grid (epochs x 5 seeds); ``--grid-steps N`` times N steps per cell and scales.
 
 Each row records the device (and the GPU's name), torch threads, DataLoader workers and the 1-minute
 load average when it was measured; CSV -> ``<out>/bench_<profile>_<cpu|cuda>.csv`` (written atomically
@@ -58,7 +61,7 @@ from benchmarks.official_loop import (OFFICIAL_BATCH_SIZE, OFFICIAL_NUM_WORKERS,
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO_ROOT / "benchmarks" / "results"
-BENCHMARKS = ("han_epoch", "eval", "inference", "methods", "scaling_videos", "scaling_batch", "seeds")
+BENCHMARKS = ("han_epoch", "eval", "inference", "methods", "scaling_videos", "scaling_batch", "seeds", "grid")
 COLUMNS = ["benchmark", "case", "loop", "model", "n_videos", "batch_size", "k", "steps", "repeats", "seconds",
            "seconds_min", "ms_per_step", "throughput", "throughput_unit", "speedup", "peak_mb", "resident_mb",
            "check", "note", "profile", "data", "device", "device_name", "torch_threads", "num_workers", "load1",
@@ -615,8 +618,127 @@ def bench_seeds(b: Bench) -> None:
                   note="avvp_lib.ensemble.fit_ensemble: each member its own data order; speedup vs sequential")
 
 
+# ------------------------------------------------------------------------------------------ (f) the main grid
+#: seeds per grid cell (notebook 09's protocol), for the projection
+GRID_SEEDS = 5
+
+
+def _grid_cell(exp, ctx, seed: int = 0):
+    """``(method, train, val, recipe, extra_train, note)`` of one main-grid cell, built by its registry adapter.
+    UWAV's stage 2 trains on random soft pseudo-labels of the right shape (timing only: the real ones need the
+    pretrained generators, whose cost is its own row)."""
+    from avvp_lib.experiments.catalog import HAN_INPUTS, UWAVAdapter
+
+    adapter = exp.adapter
+    recipe = adapter.recipe(exp.options.get("recipe_profile", ctx.profile), seed, ctx.device)
+    if isinstance(adapter, UWAVAdapter):
+        from avvp_lib.losses.uwav import class_balance_weights
+        from avvp_lib.methods import uwav
+
+        splits = ctx.han_splits(exp.features)
+        n = len(splits["train"])
+        g = torch.Generator().manual_seed(seed)
+        soft = {m: torch.rand(n, 10, 25, generator=g) * splits["train"].labels.cpu()[:, None] for m in ("a", "v")}
+        config = exp.config
+        weights = ({m: class_balance_weights((soft[m] > 0.5).float(), config.W, config.reweight_scale)
+                    for m in ("a", "v")} if config.reweight else None)
+        torch.manual_seed(seed)
+        method = uwav.UWAVMethod(config, weights, han=uwav.stage2_han(adapter.han_profile(exp, ctx),
+                                                                        **HAN_INPUTS[exp.features]))
+        extra = {"uwav_target_a": soft["a"], "uwav_target_v": soft["v"], "uwav_mix_a": soft["a"], "uwav_mix_v": soft["v"]}
+        return method, splits["train"], splits["val"], recipe, extra, "random soft pseudo-labels (timing only)"
+    splits = adapter.inputs(ctx)[0] if hasattr(adapter, "inputs") else ctx.han_splits(exp.features)
+    return adapter.build(exp, ctx, seed), splits["train"], splits["val"], recipe, None, ""
+
+
+def _timed_steps(method, train, val, recipe, extra, steps: int | None):
+    """Seconds of one epoch of ``fit`` (validation excluded): the whole epoch, or its first ``steps`` batches
+    after two warm-up batches, scaled to the epoch's step count. Returns ``(epoch_seconds, steps_timed, steps)``."""
+    n = len(train)
+    per_epoch = math.ceil(n / recipe.batch_size)
+    config = recipe.replace(epochs=1, warmup_epochs=0)
+    if steps is None or steps >= per_epoch:
+        result = fit(method, train, val, config, progress=False, extra_train=extra)
+        return result.train_seconds, per_epoch, per_epoch
+
+    def first(k):
+        rows = range(min(n, k * recipe.batch_size))
+        return train.subset(rows), ({key: v[: len(rows)] for key, v in extra.items()} if extra else None)
+
+    warm, warm_extra = first(min(2, steps))
+    fit(method, warm, val, config, progress=False, extra_train=warm_extra)
+    part, part_extra = first(steps)
+    seconds = fit(method, part, val, config, progress=False, extra_train=part_extra).train_seconds
+    return seconds * per_epoch / steps, steps, per_epoch
+
+
+def bench_grid(b: Bench) -> None:
+    """One training epoch of every cell of notebook 09's main grid on the profile's data, each with its own
+    recipe and model size (the registry's adapters), with peak memory, and the projected time of the whole grid
+    (epochs x 5 seeds, plus UWAV's generator pretraining once per data root)."""
+    from avvp_lib.experiments.catalog import MAIN_GRID, Context
+    from avvp_lib.experiments.registry import get
+    from avvp_lib.pseudo_labels import (PseudoLabelGenerator, generator_betas, generator_kwargs, pretrain_config,
+                                        pretrain_generator)
+    from avvp_lib.data.unav import ensure_unav, load_unav_prompts, load_unav_split
+
+    args, device = b.args, b.device
+    root = subset_root(b.root, b.tmp, n_val=64)
+    ctx = Context(args.profile, root, str(device))
+    steps = args.grid_steps or None
+    total = 0.0
+    for name in MAIN_GRID:
+        exp = get(name)
+        release_memory()
+        method, train, val, recipe, extra, note = _grid_cell(exp, ctx)
+        with PeakMemory(device) as memory:
+            method.to(device)
+            seconds, timed_steps, per_epoch = _timed_steps(method, train.to(device), val.to(device), recipe, extra,
+                                                           steps)
+        projected = seconds * recipe.epochs * GRID_SEEDS
+        total += projected
+        b.add("grid", name, loop="ours", model=exp.method, n_videos=len(train), batch_size=recipe.batch_size,
+              steps=per_epoch, repeats=1, seconds=seconds, ms_per_step=1000 * seconds / per_epoch,
+              throughput=len(train) / seconds, throughput_unit="videos/s", peak_mb=memory.peak_mb,
+              resident_mb=tensor_mb(train.tensors),
+              note=f"{exp.features}; {recipe.epochs} epochs x {GRID_SEEDS} seeds = {projected / 3600:.2f} h projected"
+                   + (f"; timed {timed_steps} of {per_epoch} steps, scaled" if timed_steps < per_epoch else "")
+                   + (f"; {note}" if note else ""))
+        del method, train, val
+    ensure_unav(root, args.profile, seed=0)
+    gen_train, gen_val = load_unav_split(root, "train"), load_unav_split(root, "validation")
+    gen_val = type(gen_val)(gen_val.name, gen_val.video_ids[:32], gen_val.clip[:32], gen_val.clap[:32],
+                            gen_val.labels[:32], gen_val.mask[:32])
+    recipe = pretrain_config(args.profile, 0, str(device))
+    per_epoch = math.ceil(len(gen_train) / recipe.batch_size)
+    k = per_epoch if steps is None else min(steps, per_epoch)
+    part = type(gen_train)(gen_train.name, gen_train.video_ids[: k * recipe.batch_size],
+                           gen_train.clip[: k * recipe.batch_size], gen_train.clap[: k * recipe.batch_size],
+                           gen_train.labels[: k * recipe.batch_size], gen_train.mask[: k * recipe.batch_size])
+    torch.manual_seed(0)
+    generator = PseudoLabelGenerator(**generator_kwargs(args.profile))
+    release_memory()
+    with PeakMemory(device) as memory:
+        info = pretrain_generator(generator, part, gen_val, load_unav_prompts(root),
+                                  recipe.replace(epochs=1, warmup_epochs=0), betas=generator_betas())
+    seconds = info["train_seconds"] * per_epoch / k
+    projected = seconds * recipe.epochs  # once per data root (stage 2 of both feature sets reads the same labels)
+    total += projected
+    b.add("grid", "uwav stage 1 (generator pretraining)", loop="ours", model="UWAV generator", n_videos=len(gen_train),
+          batch_size=recipe.batch_size, steps=per_epoch, repeats=1, seconds=seconds, ms_per_step=1000 * seconds / per_epoch,
+          throughput=len(gen_train) / seconds, throughput_unit="videos/s", peak_mb=memory.peak_mb,
+          note=f"UnAV-100-like train; {recipe.epochs} epochs once per root = {projected / 3600:.2f} h projected"
+               + (f"; timed {k} of {per_epoch} steps, scaled" if k < per_epoch else ""))
+    b.add("grid", "whole grid (projected)", loop="ours", n_videos=None, repeats=1, seconds=total,
+          note=f"{len(MAIN_GRID)} cells x {GRID_SEEDS} seeds x their epochs + generator pretraining = "
+               f"{total / 3600:.1f} h of one worker on this {device.type} ({device_name(device)}, "
+               f"{torch.get_num_threads()} thread per run, as the sweeps run; on a CPU `--jobs <cores>` divides the "
+               "wall time by about the cores); validation and test passes excluded")
+
+
 RUNNERS = {"han_epoch": bench_han_epoch, "eval": bench_eval, "inference": bench_inference, "methods": bench_methods,
-           "scaling_videos": bench_scaling_videos, "scaling_batch": bench_scaling_batch, "seeds": bench_seeds}
+           "scaling_videos": bench_scaling_videos, "scaling_batch": bench_scaling_batch, "seeds": bench_seeds,
+           "grid": bench_grid}
 
 
 # ------------------------------------------------------------------------------------------ figure
@@ -738,6 +860,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--videos", type=_ints, default=[1000, 2000, 5000, 10000], help="scaling_videos sizes")
     parser.add_argument("--batch-sizes", type=_ints, default=[16, 32, 64, 128, 256], help="scaling_batch sizes")
     parser.add_argument("--seeds-k", type=_ints, default=[1, 2, 4, 8], help="ensemble sizes for the seeds benchmark")
+    parser.add_argument("--grid-steps", type=int, default=0,
+                        help="grid: time the first N steps of each cell's epoch and scale (0: the whole epoch)")
     parser.add_argument("--seeds-models", type=lambda v: [m.strip() for m in v.split(",") if m.strip()],
                         default=["HAN", "CoLeaF"], help="models of the seeds benchmark (HAN, CoLeaF)")
     args = parser.parse_args(argv)

@@ -35,3 +35,20 @@ def test_benchmarks_agree_with_the_official_loops(tiny_root, tmp_path):
     ensemble = seeds[seeds.loop == "ensemble"]
     assert (ensemble.speedup > 0).all()
     assert ((ensemble.throughput - ensemble.k / ensemble.seconds).abs() < 1e-3 * ensemble.throughput).all()
+
+
+def test_grid_benchmark_times_every_cell_and_projects_the_grid(tiny_root, tmp_path):
+    """One (scaled) epoch of each of the 12 main-grid cells plus the generator pretraining, and a projected total
+    that is the sum of the per-cell projections (epochs x 5 seeds; the generator once)."""
+    from avvp_lib.experiments.catalog import MAIN_GRID
+
+    out = tmp_path / "bench"
+    assert run.main(["--data-root", str(tiny_root), "--only", "grid", "--grid-steps", "1", "--threads", "1",
+                     "--out", str(out)]) == 0
+    frame = pd.read_csv(out / "bench_quick_cpu.csv")
+    grid = frame[frame.benchmark == "grid"].set_index("case")
+    assert list(grid.index[:len(MAIN_GRID)]) == list(MAIN_GRID)
+    cells = grid.iloc[:-1]
+    assert (cells.seconds > 0).all() and cells.peak_mb.notna().all()
+    hours = cells.note.str.extract(r"= ([0-9.]+) h projected")[0].astype(float)
+    assert abs(hours.sum() - grid.loc["whole grid (projected)", "seconds"] / 3600) < 0.01 * len(cells)

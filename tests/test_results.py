@@ -116,3 +116,19 @@ def test_missing_column_is_named(tmp_path):
     path.write_text("method,variant\nhan,base\n")
     with pytest.raises(ValueError, match=r"bad.csv: results file lacks columns \['seed'"):
         results.read_results(path)
+
+
+def test_a_fingerprint_checked_equivalent_is_current_and_chains(tmp_path, monkeypatch):
+    """A row stamped with an old fingerprint that EQUIVALENT_VERSIONS carries (through a chain) to today's is not
+    stale; one the table does not name stays stale."""
+    from avvp_lib import version
+
+    today = version.code_version("LINK")
+    monkeypatch.setattr(version, "EQUIVALENT_VERSIONS", {"aaaaaaaaaaaa": ("bbbbbbbbbbbb", "older"),
+                                                        "bbbbbbbbbbbb": (today, "old")})
+    assert version.current_versions("LINK") == {today, "bbbbbbbbbbbb", "aaaaaaaaaaaa"}
+    frame = write(tmp_path / "r.csv", [row(0, 10.0), row(1, 11.0), row(2, 12.0)])
+    frame["method"] = "LINK"
+    frame["code_version"] = ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"]
+    assert results.flag_stale(frame).stale.tolist() == [False, False, True]
+    assert version.current_versions("UWAV") == {version.code_version("UWAV")}  # LINK's entries lead elsewhere

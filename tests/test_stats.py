@@ -201,3 +201,24 @@ def test_two_stage_type_metric_is_the_mean_of_its_parts():
     (-2.0, -0.5, float("nan"), "lower"), (-0.1, 0.1, 0.0, "inconclusive"), (0.0, 1.0, 1.0, "inconclusive")])
 def test_verdict_cases(low, high, paper, expected):
     assert stats.verdict(low, high, paper) == expected
+
+
+def test_trend_bootstrap_recovers_a_linear_effect_and_calls_a_flat_one_inconclusive():
+    from avvp_lib.stats import trend_bootstrap, verdict
+
+    rng = np.random.default_rng(0)
+    keys = ("segment/AV", "segment/A", "segment/V", "segment/Ao")
+    linear, flat = [], []
+    for level in range(4):
+        base = {k: rng.uniform(0, 100, (3, 80)) for k in keys}
+        linear.append(({k: b + 2.0 * level for k, b in base.items()}, base))  # effect 0, 2, 4, 6 at x = 0..3
+        noise = {k: b + rng.normal(0, 5, b.shape) for k, b in base.items()}  # effect: noise around 0
+        flat.append((noise, base))
+    out = trend_bootstrap(linear, [0, 1, 2, 3], ["segment/Type@AV", "segment/Ao"], n_boot=300)
+    assert np.allclose(out["slope"], 2.0) and np.allclose(out["ci_low"], 2.0) and np.allclose(out["ci_high"], 2.0)
+    # x in other units: the slope is per unit of x (x = 0, 0.5, 1, 1.5 -> 4 per unit)
+    assert np.allclose(trend_bootstrap(linear, [0, 0.5, 1, 1.5], ["segment/Ao"], n_boot=100)["slope"], 4.0)
+    row = trend_bootstrap(flat, [0, 1, 2, 3], ["segment/Ao"], n_boot=500).iloc[0]
+    assert row.ci_low < 0 < row.ci_high and verdict(row.ci_low, row.ci_high) == "inconclusive"
+    with pytest.raises(ValueError, match="two distinct x"):
+        trend_bootstrap(linear, [1, 1, 1, 1], ["segment/Ao"])

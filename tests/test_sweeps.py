@@ -99,3 +99,18 @@ def test_coleaf_ablations_as_a_seed_ensemble(tiny_root, tmp_path, monkeypatch):
     assert [r["timestamp"] for r in again] == [r["timestamp"] for r in made[2:]]
     with pytest.raises(ValueError, match="no seed-ensemble path"):
         X.run_ensemble("uwav/uwav", [0, 1], "quick", tiny_root, "cpu", store=store)
+
+
+def test_dry_run_prints_the_plan_without_reading_data(capsys, monkeypatch):
+    """``--dry-run`` lists every configuration with its recipe on the profile and counts the runs; it never sets up
+    a data root (the full profile's may not exist)."""
+    from avvp_lib.experiments import catalog
+
+    monkeypatch.setattr(catalog, "Context", lambda *a, **k: pytest.fail("--dry-run must not load data"))
+    sweeps.main(["--profile", "full", "--seeds", "0", "1", "2", "3", "4", "--dry-run"])
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "[sweeps] plan: 12 configuration(s) x 5 seed(s) = 60 run(s), profile full"
+    han = next(line for line in out if line.startswith("han/main "))
+    assert han.split()[1:] == ["standard", "40", "epochs,", "batch", "16"]  # HAN's official recipe on the full profile
+    uwav = next(line for line in out if line.startswith("uwav/uwav@clip_clap"))
+    assert "clip_clap" in uwav and "80 epochs, batch 64" in uwav

@@ -75,3 +75,62 @@ def test_concept_vector_is_shared_across_datasets():
     assert np.array_equal(synth.concept_vector("dog", 16, 0), synth.concept_vector("dog", 16, 0))
     assert not np.array_equal(synth.concept_vector("dog", 16, 0), synth.concept_vector("cat", 16, 0))
     assert abs(np.linalg.norm(synth.concept_vector("dog", 16, 0)) - 1) < 1e-6
+
+
+def test_knobs_with_changes_one_knob_and_names_bad_ones():
+    knobs = synth.knobs_with({"alignment": "0.5", "noise.clip": 3})
+    assert knobs.alignment == 0.5 and knobs.noise["clip"] == 3.0 and knobs.noise["clap"] == 2.0
+    assert synth.SynthKnobs().alignment == 0.3  # the frozen knobs are untouched
+    import pytest
+
+    with pytest.raises(KeyError, match="unknown knob 'alinement'"):
+        synth.knobs_with({"alinement": 0.5})
+    with pytest.raises(KeyError, match="per stream: write noise.<stream>"):
+        synth.knobs_with({"noise": 1})
+    with pytest.raises(ValueError, match="expected a number"):
+        synth.knobs_with({"alignment": "high"})
+    with pytest.raises(ValueError, match="expected name=value"):
+        synth.parse_knob("alignment")
+    assert synth.parse_knob("noise.clip=3") == ("noise.clip", "3")
+
+
+def test_frozen_metadata_lists_no_later_knob():
+    """The frozen knobs' metadata is what it was before ``unaligned_weight`` existed (so the data fingerprint of
+    the committed records holds); a changed later knob is listed."""
+    assert "unaligned_weight" not in synth.knob_dict(synth.SynthKnobs())
+    assert synth.knob_dict(synth.knobs_with({"unaligned_weight": 4}))["unaligned_weight"] == 4.0
+
+
+def test_unaligned_share_by_hand():
+    a = np.zeros((1, 4, 1)); v = np.zeros((1, 4, 1))
+    a[0, 0:3, 0] = 1  # audio on segments 0-2
+    v[0, 2:4, 0] = 1  # visual on segments 2-3: 0, 1 audible-only, 3 visible-only, 2 both
+    assert synth.unaligned_share(a, v) == 0.75
+    assert synth.unaligned_share(np.zeros((1, 4, 1)), np.zeros((1, 4, 1))) == 0.0
+
+
+def test_unaligned_weight_moves_the_share_and_only_it():
+    """Up-weighting unaligned donors raises the unaligned share of the sampled tracks (down-weighting lowers it),
+    the weighted picks use their own generator, and the main generator is left exactly where the frozen draw
+    leaves it (so everything generated after the tracks is the same at every level)."""
+    import pytest
+
+    donor_labels = np.zeros((2, 25)); donor_labels[:, 3] = 1
+    gt_a = np.zeros((2, 10, 25)); gt_v = np.zeros((2, 10, 25))
+    gt_a[0, :, 3] = 1; gt_v[0, :, 3] = 1  # donor 0: audible and visible, aligned (u = 0)
+    gt_a[1, 0:4, 3] = 1  # donor 1: audible-only (u = 1)
+    labels = np.zeros((400, 25)); labels[:, 3] = 1
+    shares, states = {}, {}
+    for w in (0.25, 1.0, 4.0):
+        rng = np.random.default_rng(0)
+        a, v = synth.sample_train_tracks(labels, gt_a, gt_v, donor_labels, rng, w, np.random.default_rng(1))
+        shares[w] = (a[:, :, 3].sum(1) == 4).mean()  # the share of takers that copied the unaligned donor
+        states[w] = rng.bit_generator.state["state"]["state"]
+    # weights (1 - u) + w u: P(unaligned donor) = w / (1 + w) = 0.2, 0.5, 0.8
+    assert abs(shares[0.25] - 0.2) < 0.06 and abs(shares[1.0] - 0.5) < 0.07 and abs(shares[4.0] - 0.8) < 0.06
+    assert states[0.25] == states[1.0] == states[4.0]
+    with pytest.raises(ValueError, match="needs weighted_rng"):
+        synth.sample_train_tracks(labels, gt_a, gt_v, donor_labels, np.random.default_rng(0), 4.0)
+    with pytest.raises(ValueError, match="expected a positive sampling weight"):
+        synth.sample_train_tracks(labels, gt_a, gt_v, donor_labels, np.random.default_rng(0), 0.0,
+                                  np.random.default_rng(1))

@@ -72,6 +72,63 @@ class SynthKnobs:
     cross_leak: float = 0.15  # how much of the other modality's events leaks into a stream
     alignment: float = 0.3  # cosine between a class's CLIP/CLAP segment prototype and its prompt
     modality_gap: float = 0.6  # weight of the common offset of CLIP/CLAP segment embeddings
+    # added after the freeze (for notebook 10's controlled experiments; at its default the data are unchanged):
+    unaligned_weight: float = 1.0  # sampling weight of an unaligned donor occurrence for train tracks (1: uniform)
+
+
+#: knobs added after the benchmark was frozen, with the value that reproduces the frozen data. A root's metadata
+#: lists them only when set otherwise, so the frozen root's metadata (and every record's data fingerprint) is the
+#: one it always was.
+LATER_KNOBS = {"unaligned_weight": 1.0}
+#: the weighted train-track picks draw from a stream of their own (``default_rng([seed, UNALIGNED_STREAM])``)
+UNALIGNED_STREAM = 0xA11
+
+
+def knob_dict(knobs: "SynthKnobs") -> dict:
+    """The knobs as written to ``synth_meta.json``: every knob, less the :data:`LATER_KNOBS` at their default."""
+    out = asdict(knobs)
+    return {k: v for k, v in out.items() if not (k in LATER_KNOBS and v == LATER_KNOBS[k])}
+
+
+def knobs_with(overrides: dict | None = None, base: "SynthKnobs | None" = None) -> "SynthKnobs":
+    """The frozen knobs (or ``base``) with ``{name: value}`` changed; ``"noise.clip"`` sets one stream of a
+    per-stream knob. Unknown names, streams and non-numbers are errors naming what is expected."""
+    base = base or SynthKnobs()
+    values = asdict(base)
+    for key, value in (overrides or {}).items():
+        name, _, stream = key.partition(".")
+        if name not in values:
+            raise KeyError(f"unknown knob {name!r}; expected one of {sorted(values)}")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"knob {key}={value!r}: expected a number") from None
+        if isinstance(values[name], dict):
+            if stream not in values[name]:
+                raise KeyError(f"knob {name!r} is per stream: write {name}.<stream> with <stream> one of "
+                               f"{sorted(values[name])}; got {key!r}")
+            values[name] = {**values[name], stream: number}
+        elif stream:
+            raise KeyError(f"knob {name!r} is one number, not per stream; got {key!r}")
+        else:
+            values[name] = number
+    return SynthKnobs(**values)
+
+
+def parse_knob(text: str) -> tuple[str, float]:
+    """``"name=value"`` (the CLI's ``--knob``) -> ``(name, value)``."""
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise ValueError(f"--knob {text!r}: expected name=value, e.g. alignment=0.5 or noise.clip=3")
+    return name.strip(), value.strip()
+
+
+def unaligned_share(audio: np.ndarray, visual: np.ndarray) -> float:
+    """Share of event segments that are in one modality only: ``sum |a xor v| / sum |a or v|`` over (N, T, C)
+    0/1 tracks (audible-only and visible-only segments among all event segments)."""
+    a, v = audio > 0, visual > 0
+    either = np.logical_or(a, v).sum()
+    return float(np.logical_xor(a, v).sum() / either) if either else 0.0
 
 
 def concept_vector(concept: str, dim: int, seed: int, space: str = "semantic") -> np.ndarray:
@@ -128,13 +185,26 @@ def segment_prototypes(stream: str, knobs: SynthKnobs, seed: int, concepts: list
 
 
 def sample_train_tracks(labels: np.ndarray, gt_audio: np.ndarray, gt_visual: np.ndarray, donor_labels: np.ndarray,
-                        rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                        rng: np.random.Generator, unaligned_weight: float = 1.0,
+                        weighted_rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Segment tracks (N, T, C) for weakly-labelled videos, resampled from real dense occurrences.
 
     For every (video, class) label, draw one real (audio track, visual track) pair of the same
     class from the donor split(s); occurrences with neither audio nor visual events are not
     donors. This keeps per-class modality shares, durations and onsets as measured.
+
+    ``unaligned_weight`` (knob of the same name; 1 = uniform, the frozen benchmark): a donor occurrence whose
+    event segments are a share ``u`` unaligned (in one modality only, :func:`unaligned_share`) is drawn with
+    weight ``(1 - u) + unaligned_weight * u``, so > 1 gives more audible-only / visible-only train events and
+    < 1 fewer, durations and onsets still real. The weighted picks come from ``weighted_rng`` (required then);
+    ``rng`` still makes the frozen uniform draw, so it is consumed identically at every level and everything
+    generated after the tracks (the noise of every feature, the val/test features) is the same at every
+    level: only the cause changes.
     """
+    if unaligned_weight <= 0:
+        raise ValueError(f"unaligned_weight={unaligned_weight}: expected a positive sampling weight")
+    if unaligned_weight != 1.0 and weighted_rng is None:
+        raise ValueError("unaligned_weight != 1 needs weighted_rng (a generator of its own for the weighted picks)")
     n, c = labels.shape
     t = gt_audio.shape[1]
     out_a = np.zeros((n, t, c), dtype=np.float32)
@@ -146,7 +216,12 @@ def sample_train_tracks(labels: np.ndarray, gt_audio: np.ndarray, gt_visual: np.
             continue
         if len(donors) == 0:
             raise ValueError(f"class {ann.LLP_CLASSES[k]} has no dense occurrence to sample train tracks from")
-        pick = donors[rng.integers(0, len(donors), size=len(takers))]
+        pick = donors[rng.integers(0, len(donors), size=len(takers))]  # the frozen benchmark's draw, always made
+        if unaligned_weight != 1.0:
+            a, v = gt_audio[donors, :, k] > 0, gt_visual[donors, :, k] > 0
+            u = np.logical_xor(a, v).sum(1) / np.logical_or(a, v).sum(1)
+            weight = (1 - u) + unaligned_weight * u
+            pick = weighted_rng.choice(donors, size=len(takers), p=weight / weight.sum())
         out_a[takers, :, k] = gt_audio[pick, :, k]
         out_v[takers, :, k] = gt_visual[pick, :, k]
     return out_a, out_v
@@ -234,7 +309,8 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     donor_labels = np.concatenate([labels.val.labels.numpy(), labels.test.labels.numpy()])
     donor_a = np.concatenate([labels.val.gt_audio.numpy(), labels.test.gt_audio.numpy()])
     donor_v = np.concatenate([labels.val.gt_visual.numpy(), labels.test.gt_visual.numpy()])
-    track_a, track_v = sample_train_tracks(train.labels.numpy(), donor_a, donor_v, donor_labels, rng)
+    track_a, track_v = sample_train_tracks(train.labels.numpy(), donor_a, donor_v, donor_labels, rng,
+                                           knobs.unaligned_weight, np.random.default_rng([seed, UNALIGNED_STREAM]))
     if max_videos is not None:  # donors above come from the complete val/test; the written splits are cut
         labels.val = labels.val.subset(range(min(max_videos, len(labels.val))))
         labels.test = labels.test.subset(range(min(max_videos, len(labels.test))))
@@ -276,7 +352,7 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     if max_videos is not None:
         keep |= {"val": set(labels.val.filenames), "test": set(labels.test.filenames)}
     write_annotations(out, labels.directory, keep)
-    meta = {"data": "synthetic", "profile": profile, "seed": seed, "knobs": asdict(knobs),
+    meta = {"data": "synthetic", "profile": profile, "seed": seed, "knobs": knob_dict(knobs),
             "n_train": len(train), "n_val": len(labels.val), "n_test": len(labels.test),
             "feature_dtype": np.dtype(dtype).name, "seconds": round(time.perf_counter() - start, 1)}
     tmp = out / "synth_meta.json.tmp"
@@ -312,14 +388,16 @@ def _progress(total: int, enabled: bool):
     return report
 
 
-def ensure(out: str | Path, profile: str = "quick", seed: int = 0, progress: bool = True) -> dict:
-    """Generate the root unless a complete one with the same profile and seed is already there."""
+def ensure(out: str | Path, profile: str = "quick", seed: int = 0, progress: bool = True,
+           knobs: SynthKnobs | None = None) -> dict:
+    """Generate the root unless a complete one with the same profile, seed and knobs is already there."""
+    knobs = knobs or SynthKnobs()
     meta_path = Path(out) / "synth_meta.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        if meta.get("profile") == profile and meta.get("seed") == seed and meta.get("knobs") == asdict(SynthKnobs()):
+        if meta.get("profile") == profile and meta.get("seed") == seed and meta.get("knobs") == knob_dict(knobs):
             return meta
-    return generate(out, profile, seed, progress=progress)
+    return generate(out, profile, seed, knobs, progress=progress)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -328,8 +406,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", default="quick", choices=sorted(PROFILES))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--force", action="store_true", help="regenerate even if a matching root exists")
+    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                        help="change one knob from its frozen value (repeatable), e.g. alignment=0.5, noise.clip=3, "
+                             "unaligned_weight=4; the knobs are recorded in synth_meta.json")
     args = parser.parse_args(argv)
-    meta = generate(args.out, args.profile, args.seed) if args.force else ensure(args.out, args.profile, args.seed)
+    try:
+        knobs = knobs_with(dict(parse_knob(k) for k in args.knob))
+    except (KeyError, ValueError) as error:
+        parser.error(str(error.args[0]))
+    meta = (generate(args.out, args.profile, args.seed, knobs) if args.force
+            else ensure(args.out, args.profile, args.seed, knobs=knobs))
     print(json.dumps({k: v for k, v in meta.items() if k != "knobs"}))
 
 

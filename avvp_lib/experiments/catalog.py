@@ -107,6 +107,9 @@ class Context:
         self.root, self.source = Path(cfg["data_root"]), cfg["data_source"]
         self.fingerprint = data_fingerprint(self.root)
         self.default_root = self.root.resolve() == (course.REPO_ROOT / "data" / "synthetic" / profile).resolve()
+        #: a root the course generates (the default one and notebook 10's controlled levels, all under
+        #: ``data/synthetic/``): its runs' predictions are kept with the results (file names carry the fingerprint)
+        self.course_root = (course.REPO_ROOT / "data" / "synthetic").resolve() in self.root.resolve().parents
         self._cache: dict = {}
 
     def cached(self, key, make):

@@ -45,11 +45,14 @@ def newest(records: list[dict]) -> list[dict]:
     return list(best.values())
 
 
-def derive(store: RecordStore) -> dict[str, pd.DataFrame]:
-    """``{table name: frame}`` for every registry table with at least one record, plus ``09_compute``."""
+def derive(store: RecordStore, exclude_fingerprints=()) -> dict[str, pd.DataFrame]:
+    """``{table name: frame}`` for every registry table with at least one record, plus ``09_compute``. Records on a
+    data root of ``exclude_fingerprints`` (notebook 10's controlled levels) are left out: they are not the data of
+    notebooks 04-09, and their rows would stand beside the default root's as extra seeds."""
     from avvp_lib.results import RESULT_COLUMNS
 
-    latest = newest(store.records)
+    exclude = set(exclude_fingerprints)
+    latest = newest([r for r in store.records if r["data_fingerprint"] not in exclude])
     out = {}
     for name, spec in tables().items():
         order = {n: i for i, n in enumerate(spec.experiments)}
@@ -80,8 +83,12 @@ def write_tables(store: RecordStore | None = None, results_dir: str | Path = RES
     """Derive every table from the records and write ``results/<table>.csv`` (atomically, each)."""
     from avvp_lib.results import write_csv_atomic
 
+    from avvp_lib.experiments.levels import controlled_fingerprints
+
     store = store if store is not None else RecordStore()
-    frames = derive(store)  # reads and checks every record before anything is written
+    levels = Path(results_dir) / "controlled"
+    # reads and checks every record (and level file) before anything is written
+    frames = derive(store, controlled_fingerprints(levels) if levels.is_dir() else ())
     written = {}
     for name, frame in frames.items():
         path = Path(results_dir) / f"{name}.csv"

@@ -62,11 +62,12 @@ def train(name: str, seed: int = 0, profile: str = "quick", data_root=None, devi
 
 
 def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
-    """Predictions of the default root go to ``results/predictions`` (intervals and notebooks 08-09 read them);
-    those of any other root under ``runs/predictions/<data fingerprint>/``."""
+    """Predictions of the roots the course generates (``data/synthetic/...``: the default one and notebook 10's
+    controlled levels) go to ``results/predictions`` (intervals and notebooks 08-10 read them); those of any other
+    root (real features, test roots) under ``runs/predictions/<data fingerprint>/``."""
     from avvp_lib.experiments.predictions import prediction_path
 
-    base = Path(folder) if folder is not None else (PREDICTIONS_DIR if ctx.default_root
+    base = Path(folder) if folder is not None else (PREDICTIONS_DIR if ctx.course_root
                                                     else RUNS_DIR / "predictions" / ctx.fingerprint)
     return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
 
