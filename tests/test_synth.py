@@ -134,3 +134,15 @@ def test_unaligned_weight_moves_the_share_and_only_it():
     with pytest.raises(ValueError, match="expected a positive sampling weight"):
         synth.sample_train_tracks(labels, gt_a, gt_v, donor_labels, np.random.default_rng(0), 0.0,
                                   np.random.default_rng(1))
+
+
+def test_cli_knob_errors_name_the_knobs(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        synth.main(["--out", str(tmp_path / "r"), "--knob", "alinement=0.5"])
+    assert "unknown knob 'alinement'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        synth.main(["--out", str(tmp_path / "r"), "--knob", "alignment"])
+    assert "expected name=value" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # nothing generated
