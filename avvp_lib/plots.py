@@ -199,7 +199,7 @@ def controlled_effects(effects, hypothesis: str, x_label: str, source: str):
     95 % interval) against the measured cause; the frozen benchmark's level is ringed. ``effects``: rows of
     ``results/10_controlled_effects.csv`` (numeric levels only) with a boolean ``frozen`` column."""
     metrics = list(dict.fromkeys(effects["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.6 * len(metrics), 9.0), 3.6), squeeze=False)
     palette = dict(zip(dict.fromkeys(effects["effect"]), sns.color_palette("colorblind")))
     for ax, metric in zip(axes[0], metrics):
         for label, rows in effects[effects["metric"] == metric].groupby("effect", sort=False):
@@ -211,9 +211,9 @@ def controlled_effects(effects, hypothesis: str, x_label: str, source: str):
             ax.scatter(x[frozen], d[frozen], s=140, facecolors="none", edgecolors="black", zorder=3)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(metric.replace("segment/", "segment ") + " difference (points)", fontsize=9)
-        ax.set_xlabel(x_label, fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="best", frameon=True)
-    fig.suptitle(f"{hypothesis} ({source}; ringed: the frozen benchmark; bars: 95 % two-stage bootstrap)", fontsize=9)
+    fig.supxlabel(x_label, fontsize=8)  # one x for every panel
+    fig.suptitle(f"{hypothesis}\n({source}; ringed: the frozen benchmark; bars: 95 % two-stage bootstrap)", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -377,9 +377,10 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
         say(f"[results] results/tables/{name}.md  ({title})")
 
     put(stale_summary(everything), "stale", "Results files and stale rows (written by other code versions)")
-    for stem, frame in everything.items():  # every sweep CSV: mean ± std per method/variant, all 18 metrics
+    for stem, frame in everything.items():  # every sweep CSV: mean ± std per method/variant/features, all 18 metrics
+        by = ("method", "variant") + (("features",) if "features" in frame.columns else ())  # never pool feature sets
         for (data, profile), sub in frame.groupby(["data", "profile"], sort=False):
-            put(mean_std_table(sub, METRIC_KEYS), f"{stem}_{data}_{profile}",
+            put(mean_std_table(sub, METRIC_KEYS, by=by), f"{stem}_{data}_{profile}",
                 f"results/{stem}.csv: mean ± std over seeds ({data}, {profile} profile)")
     for (data, profile), sub in everything.get("04_coleaf_ablations", pd.DataFrame(columns=["data", "profile"])).groupby(
             ["data", "profile"], sort=False):  # notebook 04 shows the segment level of this one

@@ -108,6 +108,21 @@ def test_regenerate_from_csvs_and_predictions_alone(tmp_path):
         assert (fig / f"{name}.png").is_file()
 
 
+def test_the_per_file_summary_keeps_feature_sets_apart(tmp_path):
+    """results/tables/09_main_*: one row per method, variant and feature set (50 and 70 are never averaged to 60)."""
+    res = tmp_path / "results"
+    rows = []
+    for features, value in (("standard", 50.0), ("clip_clap", 70.0)):
+        for row in fake_rows("HAN", [value, value + 2]):
+            row.update(name="han/main", features=features, data_fingerprint="fp0")
+            rows.append(row)
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS + ["name", "features", "data_fingerprint"]),
+                             res / "09_shrink.csv")
+    table = report.regenerate(res, None, tmp_path / "figures", n_boot=50, verbose=False)["09_shrink_synthetic_quick"]
+    assert table[["features", "seeds", "segment/A"]].values.tolist() == [["standard", 2, "51.0 ± 1.4"],
+                                                                          ["clip_clap", 2, "71.0 ± 1.4"]]
+
+
 def test_metric_disagreements_by_hand():
     # CoLeaF's own example (Table 6, segment level): HAN A 60.1 / Ao 33.1, MA A 60.3 / Ao 43.5
     t = pd.DataFrame({"name": ["HAN", "MA", "Z"], "A": [60.1, 60.3, 70.0], "Ao": [33.1, 43.5, 30.0]})
