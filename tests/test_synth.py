@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from avvp_lib.data import synth
@@ -81,8 +82,6 @@ def test_knobs_with_changes_one_knob_and_names_bad_ones():
     knobs = synth.knobs_with({"alignment": "0.5", "noise.clip": 3})
     assert knobs.alignment == 0.5 and knobs.noise["clip"] == 3.0 and knobs.noise["clap"] == 2.0
     assert synth.SynthKnobs().alignment == 0.3  # the frozen knobs are untouched
-    import pytest
-
     with pytest.raises(KeyError, match="unknown knob 'alinement'"):
         synth.knobs_with({"alinement": 0.5})
     with pytest.raises(KeyError, match="per stream: write noise.<stream>"):
@@ -113,8 +112,6 @@ def test_unaligned_weight_moves_the_share_and_only_it():
     """Up-weighting unaligned donors raises the unaligned share of the sampled tracks (down-weighting lowers it),
     the weighted picks use their own generator, and the main generator is left exactly where the frozen draw
     leaves it (so everything generated after the tracks is the same at every level)."""
-    import pytest
-
     donor_labels = np.zeros((2, 25)); donor_labels[:, 3] = 1
     gt_a = np.zeros((2, 10, 25)); gt_v = np.zeros((2, 10, 25))
     gt_a[0, :, 3] = 1; gt_v[0, :, 3] = 1  # donor 0: audible and visible, aligned (u = 0)
@@ -137,8 +134,6 @@ def test_unaligned_weight_moves_the_share_and_only_it():
 
 
 def test_cli_knob_errors_name_the_knobs(tmp_path, capsys):
-    import pytest
-
     with pytest.raises(SystemExit):
         synth.main(["--out", str(tmp_path / "r"), "--knob", "alinement=0.5"])
     assert "unknown knob 'alinement'" in capsys.readouterr().err
