@@ -17,7 +17,7 @@ import pandas as pd
 from avvp_lib.metrics import METRIC_KEYS
 from avvp_lib.paper import component_effects, paper_results_all
 from avvp_lib.results import (RESULT_COLUMNS, RESULTS_DIR, TABLE6_COLUMNS, flag_stale, mean_std_table, read_results,
-                              summarize, write_csv_atomic)
+                              run_group_keys, summarize, write_csv_atomic)
 
 
 # =============================================================================================
@@ -194,9 +194,9 @@ def stale_summary(all_results: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def old_vs_new_gap(frame: pd.DataFrame, by=("method", "variant"), level: str = "segment") -> pd.DataFrame:
-    """Seed means of A, Ao, V, Vo and the gaps A - Ao, V - Vo (CoLeaF Sec. 4) per group."""
+    """Seed means of A, Ao, V, Vo and the gaps A - Ao, V - Vo (CoLeaF Sec. 4) per group (and feature set)."""
     cols = [f"{level}/{c}" for c in ("A", "Ao", "V", "Vo")]
-    s = frame.groupby(list(by) + ["data", "profile"], sort=False)[cols].mean()
+    s = frame.groupby(list(run_group_keys(frame, by)) + ["data", "profile"], sort=False, dropna=False)[cols].mean()
     s[f"{level}/A - Ao"] = s[cols[0]] - s[cols[1]]
     s[f"{level}/V - Vo"] = s[cols[2]] - s[cols[3]]
     return s.reset_index()
@@ -378,9 +378,8 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
 
     put(stale_summary(everything), "stale", "Results files and stale rows (written by other code versions)")
     for stem, frame in everything.items():  # every sweep CSV: mean ± std per method/variant/features, all 18 metrics
-        by = ("method", "variant") + (("features",) if "features" in frame.columns else ())  # never pool feature sets
         for (data, profile), sub in frame.groupby(["data", "profile"], sort=False):
-            put(mean_std_table(sub, METRIC_KEYS, by=by), f"{stem}_{data}_{profile}",
+            put(mean_std_table(sub, METRIC_KEYS, by=run_group_keys(sub)), f"{stem}_{data}_{profile}",
                 f"results/{stem}.csv: mean ± std over seeds ({data}, {profile} profile)")
     for (data, profile), sub in everything.get("04_coleaf_ablations", pd.DataFrame(columns=["data", "profile"])).groupby(
             ["data", "profile"], sort=False):  # notebook 04 shows the segment level of this one

@@ -90,6 +90,11 @@ def flag_stale(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def run_group_keys(frame: pd.DataFrame, by=("method", "variant")) -> tuple:
+    """``by`` plus ``features`` when the frame has that column: runs on different feature sets are never one group."""
+    return tuple(by) + (("features",) if "features" in frame.columns and "features" not in by else ())
+
+
 def summarize(frame: pd.DataFrame, metrics=None, by=("method", "variant", "data", "profile")) -> pd.DataFrame:
     """Mean and std over seeds (columns ``<metric> mean``/``<metric> std``) and the seed count."""
     metrics = list(metrics or METRIC_KEYS)

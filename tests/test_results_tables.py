@@ -121,6 +121,8 @@ def test_the_per_file_summary_keeps_feature_sets_apart(tmp_path):
     table = report.regenerate(res, None, tmp_path / "figures", n_boot=50, verbose=False)["09_shrink_synthetic_quick"]
     assert table[["features", "seeds", "segment/A"]].values.tolist() == [["standard", 2, "51.0 ± 1.4"],
                                                                           ["clip_clap", 2, "71.0 ± 1.4"]]
+    gap = report.old_vs_new_gap(pd.DataFrame(rows))
+    assert gap[["features", "segment/A"]].values.tolist() == [["standard", 51.0], ["clip_clap", 71.0]]
 
 
 def test_metric_disagreements_by_hand():
