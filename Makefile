@@ -7,10 +7,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data course notebooks test unit nbval sweeps shrink sweeps-ensemble sensitivity controlled bench bench-grid results experiments clean-runs
+.PHONY: setup data data-full course notebooks test test-perturbed nbval-perturbed smoke ci unit nbval sweeps shrink sweeps-ensemble sensitivity controlled bench bench-grid results experiments clean-runs
 
-setup:  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev]
+SETUP_STAMP := $(VENV)/.avvp-setup
+
+setup: $(SETUP_STAMP)  ## create .venv, CPU torch unless an NVIDIA GPU is present, install avvp_lib[dev] (again when the lock changes)
+
+$(SETUP_STAMP): pyproject.toml constraints.txt scripts/setup_env.sh
 	@bash scripts/setup_env.sh
+	@touch $@
 
 data: setup  ## generate the synthetic benchmark in the official layouts
 	$(PY) -m avvp_lib.data.synth --out $(DATA) --profile $(PROFILE) --seed $(SEED)
@@ -29,6 +34,23 @@ nbval: data
 
 test: data  ## unit tests + nbval over the committed notebooks
 	$(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
+
+test-perturbed: data  ## make test as another machine would see it: every training nudged in its last bits (AVVP_NUMERICS=perturbed)
+	AVVP_NUMERICS=perturbed $(PY) -m pytest tests notebooks --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
+
+nbval-perturbed: data  ## only the notebooks, under AVVP_NUMERICS=perturbed
+	AVVP_NUMERICS=perturbed $(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -q -p no:cacheprovider
+
+data-full: setup  ## the full profile's synthetic root (10 000 train videos, about 4 GB)
+	$(PY) -m avvp_lib.data.synth --out data/synthetic/full --profile full --seed $(SEED)
+
+smoke: data-full  ## every notebook on the full profile (its models, widths, recipes, data), 2 epochs x 2 batches per training -> runs/smoke/
+	AVVP_SMOKE=1 $(PY) -m avvp_lib.course --profile full --out runs/smoke/notebooks --keep-going
+
+ci: data  ## what .ci/run checks, one after the other: make test, nbval under the perturbation, the full-profile smoke
+	$(MAKE) test
+	$(MAKE) nbval-perturbed
+	$(MAKE) smoke
 
 sweeps: data  ## the main grid (5 seeds) + every ablation table (3 seeds) -> results/records/, then results/*.csv
 	$(PY) -m avvp_lib.sweeps --profile $(PROFILE) --seeds 0 1 2 3 4 --executor local --jobs $(JOBS)

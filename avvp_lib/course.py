@@ -14,15 +14,13 @@ from pathlib import Path
 
 import torch
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from avvp_lib.paths import COMMITTED_FIGURE_DIR, REPO_ROOT, RESULTS_DIR, RUNS_DIR
+
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 #: where notebooks save figures: ``runs/figures`` (git-ignored) unless ``AVVP_FIGURE_DIR`` says otherwise.
 #: Only ``make notebooks`` (``--in-place``) points it at the committed ``figures/``, so tests and
 #: ``make course`` never rewrite tracked files.
-FIGURE_DIR = Path(os.environ.get("AVVP_FIGURE_DIR") or REPO_ROOT / "runs" / "figures").resolve()
-COMMITTED_FIGURE_DIR = REPO_ROOT / "figures"
-RESULTS_DIR = REPO_ROOT / "results"
-RUNS_DIR = REPO_ROOT / "runs"
+FIGURE_DIR = Path(os.environ.get("AVVP_FIGURE_DIR") or RUNS_DIR / "figures").resolve()
 PROFILES = ("quick", "full")
 #: the papermill parameters every notebook declares in its ``parameters`` cell (GUIDE section 4)
 PARAMETERS = ("profile", "data_root", "seed", "device")
@@ -107,12 +105,32 @@ def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int
             "profile": profile, "seed": seed}
 
 
+def ipc_kernel_manager():
+    """A kernel manager class whose kernel talks over local (IPC) sockets in the temporary folder instead of
+    TCP ports: nothing listens on the network, and ipykernel's "running over TCP without encryption"
+    warning does not appear."""
+    import tempfile
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.transport = "ipc"
+            self.ip = str(Path(tempfile.gettempdir()) / f"avvp-kernel-{uuid.uuid4().hex[:12]}")
+
+    return IPCKernelManager
+
+
 def notebooks() -> list[Path]:
     """The numbered notebooks, in course order."""
     return sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] | None = None, device: str = "auto") -> int:
+def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] | None = None, device: str = "auto",
+               keep_going: bool = False) -> int:
+    """Execute the notebooks in order; 0 when all ran, 1 at the first failure (``keep_going``: after all)."""
     import papermill as pm
 
     paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
@@ -123,19 +141,38 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
     if not paths:
         print("[course] no notebooks matched", file=sys.stderr)
         return 2
-    for path in paths:
-        target = path if in_place else Path(out) / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
+    failed = []
+    for number, path in enumerate(paths, 1):
+        final = path if in_place else Path(out) / path.name
+        final.parent.mkdir(parents=True, exist_ok=True)
+        # executed into a scratch file beside the target; it replaces the target only once it ran to the end,
+        # so a failure or Ctrl-C never leaves a half-executed notebook in place of a committed one
+        scratch = final.with_name(f".{final.stem}.running.ipynb")
         t0 = time.perf_counter()
-        print(f"[course] {path.name} (profile={profile}) ...", flush=True)
+        print(f"[course] {number}/{len(paths)} {path.name} (profile={profile}) ...", flush=True)
         try:
-            pm.execute_notebook(str(path), str(target), parameters={"profile": profile, "device": device},
-                                cwd=str(NOTEBOOK_DIR), progress_bar=False, kernel_name="python3")
+            pm.execute_notebook(str(path), str(scratch), parameters={"profile": profile, "device": device},
+                                cwd=str(NOTEBOOK_DIR), progress_bar=False, kernel_name="python3",
+                                kernel_manager_class=ipc_kernel_manager())
+            strip_volatile_metadata(scratch, drop_injected_parameters=in_place)
+            os.replace(scratch, final)
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
-            print(f"[course] FAILED {path.name} after {time.perf_counter() - t0:.0f} s: {error}", file=sys.stderr)
-            return 1
-        strip_volatile_metadata(target, drop_injected_parameters=in_place)
-        print(f"[course] {path.name} done in {time.perf_counter() - t0:.0f} s -> {target}", flush=True)
+            kept = final.with_name(f"{final.stem}.failed.ipynb") if not in_place else RUNS_DIR / "failed" / path.name
+            if scratch.exists():
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(scratch, kept)
+            print(f"[course] FAILED {path.name} after {time.perf_counter() - t0:.0f} s (left unchanged: {final}; "
+                  f"the failed execution: {kept}): {error}", file=sys.stderr, flush=True)
+            failed.append(path.name)
+            if not keep_going:
+                return 1
+            continue
+        finally:
+            scratch.unlink(missing_ok=True)
+        print(f"[course] {path.name} done in {time.perf_counter() - t0:.0f} s -> {final}", flush=True)
+    if failed:
+        print(f"[course] {len(failed)} of {len(paths)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -181,9 +218,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--in-place", action="store_true", help="overwrite the notebooks in notebooks/ (refresh committed outputs)")
     parser.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 02")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--keep-going", action="store_true", help="run the remaining notebooks after a failure")
     args = parser.parse_args(argv)
+    try:
+        check_parameters(args.profile, None, 0, args.device)  # before any notebook is touched
+    except ParameterError as error:
+        parser.error(str(error))
     out = Path(args.out) if args.out else RUNS_DIR / "notebooks" / args.profile
-    sys.exit(run_course(args.profile, out, args.in_place, args.only, args.device))
+    sys.exit(run_course(args.profile, out, args.in_place, args.only, args.device, args.keep_going))
 
 
 if __name__ == "__main__":

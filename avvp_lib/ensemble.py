@@ -60,6 +60,8 @@ except ImportError:  # older torch: no backend switch; vmap then falls back to a
 from avvp_lib.data.dataset import AVVPData
 from avvp_lib.metrics import evaluate, inference_rule
 from avvp_lib.models.han import MMILOutput
+from avvp_lib import smoke
+from avvp_lib.numerics import perturb_
 from avvp_lib.train import (FitResult, TrainConfig, build_optimizer, build_scheduler, resolve_device,
                             seed_everything)
 
@@ -272,7 +274,7 @@ def fit_ensemble(make_method: Callable[[int], nn.Module], seeds: Sequence[int], 
     members = []
     for s in seeds:
         seed_everything(s)
-        members.append(make_method(s))
+        members.append(perturb_(make_method(s)))  # perturb_: AVVP_NUMERICS=perturbed only (avvp_lib.numerics)
     ens = SeedEnsemble(members, loss_fn).to(device)
     seed_everything(seeds[0])  # dropout noise of the whole ensemble
     tensors = {k: v.to(device) for k, v in train.tensors.items()}
@@ -289,7 +291,7 @@ def fit_ensemble(make_method: Callable[[int], nn.Module], seeds: Sequence[int], 
     best = [(-math.inf, -1, None, {}) for _ in seeds]  # score, epoch, state, metrics
     histories: list[list[dict]] = [[] for _ in seeds]
     elapsed = 0.0
-    epochs = range(config.epochs)
+    epochs = range(smoke.epochs(config.epochs))
     if progress:
         from tqdm.auto import tqdm
 
@@ -299,7 +301,7 @@ def fit_ensemble(make_method: Callable[[int], nn.Module], seeds: Sequence[int], 
         ens.train(True)
         perms = torch.stack([torch.randperm(n, generator=g) for g in orders]).to(device)  # (K, N)
         sums = torch.zeros(k, device=device)
-        for lo in range(0, n, config.batch_size):
+        for lo in smoke.batches(range(0, n, config.batch_size)):
             idx = perms[:, lo:lo + config.batch_size]  # (K, b)
             batch = {name: t[idx] for name, t in tensors.items()}
             loss_k = ens.losses(batch, epoch)
@@ -320,7 +322,7 @@ def fit_ensemble(make_method: Callable[[int], nn.Module], seeds: Sequence[int], 
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - t0
-        if not evaluate_every_epoch and epoch != config.epochs - 1:
+        if not evaluate_every_epoch and epoch != smoke.epochs(config.epochs) - 1:
             for i in range(k):
                 histories[i].append({"epoch": epoch, "loss": float(mean_loss[i])})
             continue

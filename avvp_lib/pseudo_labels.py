@@ -32,13 +32,15 @@ from pathlib import Path
 
 import torch
 
-from avvp_lib.course import RUNS_DIR
+from avvp_lib.paths import RUNS_DIR
 from avvp_lib.data.dataset import AVVPData, load_split
 from avvp_lib.data.features import load_prompt_embeddings
 from avvp_lib.data.unav import UnAVData, ensure_unav, load_unav_prompts, load_unav_split
 from avvp_lib.losses.uwav import av_pretraining_loss, hard_pseudo_labels, soft_pseudo_labels
 from avvp_lib.metrics import evaluate
 from avvp_lib.models.uwav import RELEASED_LOGIT_SCALES, PseudoLabelGenerator
+from avvp_lib import smoke
+from avvp_lib.numerics import perturb_
 from avvp_lib.results import config_hash
 from avvp_lib.train import (TrainConfig, build_optimizer, build_scheduler, resolve_device, save_atomic,
                             seed_everything)
@@ -121,12 +123,13 @@ def generator_betas(recipe: str = GENERATOR_RECIPE) -> tuple[float, float]:
 # --------------------------------------------------------------------------- stage 1: pretraining
 @torch.no_grad()
 def unav_av_f1(generator: PseudoLabelGenerator, data: UnAVData, prompts: dict, batch_size: int = 128) -> float:
-    """Micro F1 (%) of ``p_v * p_a >= 0.5`` against UnAV's per-second audio-visual labels (real seconds only)."""
+    """Micro F1 (%) of ``p_v * p_a >= 0.5`` against UnAV's per-second audio-visual labels (real seconds only).
+    Under ``AVVP_SMOKE=1`` only the first batches are scored (``avvp_lib.smoke``)."""
     device = next(generator.parameters()).device
     was = generator.training
     generator.eval()
     tp = fp = fn = 0.0
-    for lo in range(0, len(data), batch_size):
+    for lo in smoke.batches(range(0, len(data), batch_size)):
         sl = slice(lo, lo + batch_size)
         mask = data.mask[sl].to(device)
         t = int(mask.sum(1).max())
@@ -162,11 +165,12 @@ def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: Un
     scheduler, per_step = build_scheduler(optimizer, config, steps)
     order = torch.Generator().manual_seed(config.seed)
     history, best, best_state, elapsed = [], (-1.0, -1), None, 0.0
-    for epoch in range(config.epochs):
+    for epoch in range(smoke.epochs(config.epochs)):
         t0 = time.perf_counter()
         generator.train()
+        perturb_(generator, epoch)  # AVVP_NUMERICS=perturbed only (avvp_lib.numerics)
         total = 0.0
-        for idx in torch.randperm(n, generator=order).split(config.batch_size):
+        for idx in smoke.batches(torch.randperm(n, generator=order).split(config.batch_size)):
             mask = train.mask[idx]
             t = int(mask.sum(1).max())
             mask = mask[:, :t].to(device)

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,41 @@ def metrics_table(metrics: dict | pd.Series, digits: int = 1) -> pd.DataFrame:
     """The 18 metrics as a 2 x 9 table (rows segment/event) in CoLeaF Table 6's column order."""
     return pd.DataFrame({col: [round(float(metrics[f"{lvl}/{col}"]), digits) for lvl in ("segment", "event")]
                          for col in TABLE6_COLUMNS}, index=["segment", "event"])
+
+
+#: the rows every notebook can fall back on: the course's own benchmark, whose tables are committed
+COMMITTED_SOURCE, COMMITTED_PROFILE = "synthetic", "quick"
+
+
+@dataclass
+class RunRows:
+    """The rows a notebook shows for its run, with the data ``source`` and ``profile`` they belong to, their
+    ``data_root`` (``None``: that profile's default root) and whether they are the committed ``fallback``."""
+
+    rows: pd.DataFrame
+    source: str
+    profile: str
+    data_root: object
+    fallback: bool
+
+    @property
+    def label(self) -> str:
+        """What every table and figure drawn from these rows says about its data (``synthetic, quick profile``)."""
+        return f"{self.source}, {self.profile} profile"
+
+
+def rows_for_run(frame: pd.DataFrame, data_source: str, profile: str, data_root=None, table: str = "the table",
+                 verbose: bool = True) -> RunRows:
+    """The rows of ``frame`` for this run's data source and profile. When there are none (a full-profile or
+    real-data run before its sweeps), the committed rows of the course's benchmark (synthetic, quick profile),
+    labelled as such, with a printed note saying so and what writes the missing rows; never an empty table
+    that the cells after it cannot read."""
+    mine = frame[(frame["data"] == data_source) & (frame["profile"] == profile)]
+    if len(mine) or (data_source, profile) == (COMMITTED_SOURCE, COMMITTED_PROFILE):
+        return RunRows(mine, data_source, profile, data_root, False)
+    committed = frame[(frame["data"] == COMMITTED_SOURCE) & (frame["profile"] == COMMITTED_PROFILE)]
+    label = f"{COMMITTED_SOURCE}, {COMMITTED_PROFILE} profile"
+    if verbose:
+        print(f"note: {table} has no rows for {data_source}, {profile} profile yet (`make sweeps PROFILE={profile}` "
+              f"writes them); showing the committed rows of {label} instead, labelled as such")
+    return RunRows(committed, COMMITTED_SOURCE, COMMITTED_PROFILE, None, True)

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -82,9 +83,13 @@ def run_sweep(run_names, seeds=(0, 1, 2), profile: str = "quick", data_root=None
         options = dict(slurm or {})
         folder = options.pop("folder", course.RUNS_DIR / "submitit")
         wait = options.pop("wait", False)
-        out = executors.submit(todo, folder, "slurm", wait, **options)
+        jobs = executors.submit(todo, folder, "slurm", False, **options)
+        ids = sorted({str(j.job_id).split("_")[0] for j in jobs})
+        print(f"[sweeps] submitted {len(jobs)} run(s) as Slurm job(s) {', '.join(ids) or '-'}; logs in "
+              f"{Path(folder).resolve()}", flush=True)
+        out = [job.result() for job in jobs] if wait else jobs
         if not wait:
-            print(f"[sweeps] submitted {len(out)} job(s); `make results` derives the tables once they end", flush=True)
+            print(f"[sweeps] `make results` derives the tables once they end (or pass --wait)", flush=True)
             return [str(getattr(j, "job_id", j)) for j in out]
     else:
         out = executors.run_local(todo, jobs if executor == "local" else 1, threads)
@@ -141,8 +146,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retrain", action="store_true", help="train from scratch even when a record or checkpoint exists")
     parser.add_argument("--engine", default="auto", choices=ENGINES,
                         help="CoLeaF's table: seeds one after the other or as one batched model (auto: ensemble on a GPU)")
-    parser.add_argument("--executor", default="inline", choices=executors.EXECUTORS)
-    parser.add_argument("--jobs", type=int, default=1, help="--executor local: worker processes")
+    parser.add_argument("--executor", default="inline", choices=executors.EXECUTORS + ("submitit",),
+                        help="submitit is the same as slurm (a job array through submitit)")
+    parser.add_argument("--jobs", type=int, default=1, help="--executor local: worker processes (at least 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run")
     parser.add_argument("--records-dir", default=None, help="default results/records")
     parser.add_argument("--dry-run", action="store_true",
@@ -154,6 +160,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slurm-gpus", type=int, default=0)
     parser.add_argument("--wait", action="store_true", help="--executor slurm: wait for the jobs, then derive the tables")
     args = parser.parse_args(argv)
+    if args.executor == "submitit":
+        args.executor = "slurm"
+    if args.jobs < 1 or args.threads < 1:
+        parser.error(f"--jobs {args.jobs} / --threads {args.threads}: expected integers of at least 1")
+    if any(s < 0 for s in args.seeds):
+        parser.error(f"--seeds {' '.join(map(str, args.seeds))}: seeds are non-negative integers")
+    os.environ.setdefault("AVVP_PROGRESS", "lines")  # one flushed line per epoch of every run (workers and jobs inherit it)
     only = [m.strip().lower() for m in args.only.split(",") if m.strip()]
     unknown = [m for m in only if m not in METHODS]
     if unknown:

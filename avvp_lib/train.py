@@ -27,6 +27,8 @@ from torch import nn
 from avvp_lib.data.dataset import AVVPData
 from avvp_lib.metrics import evaluate, inference_rule
 from avvp_lib.models.han import MMILOutput
+from avvp_lib import smoke
+from avvp_lib.numerics import perturb_
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,22 @@ def predict_split(method: nn.Module, data: AVVPData, batch_size: int = 512) -> M
         batch = {k: v[lo:lo + batch_size].to(device, non_blocking=True) for k, v in data.tensors.items()}
         parts.append(MMILOutput(*(t.float().cpu() for t in method.predict(batch))))
     method.train(was_training)
-    return MMILOutput(*(torch.cat(ts) for ts in zip(*parts)))
+    out = MMILOutput(*(torch.cat(ts) for ts in zip(*parts)))
+    check_finite(out, f"{type(method).__name__} on the {data.name} split", data.video_ids)
+    return out
+
+
+def check_finite(out: MMILOutput, what: str, video_ids=None) -> None:
+    """A model output with NaN or infinite probabilities is an error that says where, never a row of zeros
+    (the inference rule would read NaN as "absent" and score it)."""
+    for field, tensor in zip(MMILOutput._fields, out):
+        bad = ~torch.isfinite(tensor)
+        if bad.any():
+            rows = bad.reshape(bad.shape[0], -1).any(1).nonzero().flatten()
+            first = video_ids[int(rows[0])] if video_ids is not None else int(rows[0])
+            raise FloatingPointError(f"{what}: {int(bad.sum())} non-finite {field} probabilities in {len(rows)} of "
+                                     f"{bad.shape[0]} videos (first: {first}); expected finite values in [0, 1] - check "
+                                     f"the features for extreme values")
 
 
 def evaluate_method(method: nn.Module, data: AVVPData, segment_threshold=0.5, video_threshold=0.5,
@@ -141,8 +158,26 @@ def evaluate_method(method: nn.Module, data: AVVPData, segment_threshold=0.5, vi
     return evaluate(pred_a, pred_v, data.gt_audio.cpu(), data.gt_visual.cpu())
 
 
-def _progress(iterable, enabled: bool, **kwargs):
-    if not enabled:
+PROGRESS_VARIABLE = "AVVP_PROGRESS"
+PROGRESS_MODES = ("off", "lines", "bar")
+#: what progress lines name (set by the sweep executors to the run's name and seed)
+progress_label = ""
+
+
+def progress_mode(progress: bool | str | None = None) -> str:
+    """``off``, ``lines`` (one flushed line per epoch: logs, Slurm) or ``bar`` (tqdm). ``None``: the
+    ``AVVP_PROGRESS`` variable (default ``off``); ``True`` / ``False``: ``bar`` / ``off``."""
+    if progress is None:
+        progress = os.environ.get(PROGRESS_VARIABLE, "off").strip().lower() or "off"
+    if progress is True or progress is False:
+        return "bar" if progress else "off"
+    if progress not in PROGRESS_MODES:
+        raise ValueError(f"{PROGRESS_VARIABLE}={progress!r}: expected one of {PROGRESS_MODES}")
+    return progress
+
+
+def _progress(iterable, mode: str, **kwargs):
+    if mode != "bar":
         return iterable
     from tqdm.auto import tqdm
 
@@ -150,17 +185,19 @@ def _progress(iterable, enabled: bool, **kwargs):
 
 
 def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig = TrainConfig(),
-        run_dir: str | Path | None = None, resume: bool = True, progress: bool = False,
+        run_dir: str | Path | None = None, resume: bool = True, progress: bool | str | None = None,
         extra_train: dict[str, torch.Tensor] | None = None, stop_after_epoch: int | None = None) -> FitResult:
     """Train ``method`` on ``train``, select the epoch with the best ``config.select_metric`` on ``val``.
 
     ``extra_train`` adds per-video tensors (first dim = len(train)) to every batch. ``run_dir``
     enables checkpoints; with ``resume`` a run continues from ``last.pt`` (model, optimiser,
     scheduler, RNG states, history), reaching the same numbers as an uninterrupted run.
-    ``stop_after_epoch`` ends early (used to simulate an interrupted run in tests).
+    ``stop_after_epoch`` ends early (used to simulate an interrupted run in tests). ``progress``: see
+    :func:`progress_mode` (``None``: the ``AVVP_PROGRESS`` variable, which the sweeps set to ``lines``).
     On return the method holds the best epoch's weights.
     """
     device = resolve_device(config.device)
+    mode = progress_mode(progress)
     seed_everything(config.seed)
     method.to(device)
     tensors = {k: v.to(device) for k, v in train.tensors.items()}
@@ -194,15 +231,17 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
         start_epoch, best_score, best_epoch = state["epoch"] + 1, state["best_score"], state["best_epoch"]
         best_state, history, elapsed, best_metrics = state["best_state"], state["history"], state["elapsed"], state["best_metrics"]
 
-    for epoch in _progress(range(start_epoch, config.epochs), progress, desc="epochs", initial=start_epoch,
-                           total=config.epochs):
+    last_epoch = smoke.epochs(config.epochs)  # the recipe's epochs; 2 under AVVP_SMOKE=1
+    for epoch in _progress(range(start_epoch, last_epoch), mode, desc="epochs", initial=start_epoch,
+                           total=last_epoch):
         t0 = time.perf_counter()
         method.train()
+        perturb_(method, epoch)  # AVVP_NUMERICS=perturbed only: another machine's last bits (avvp_lib.numerics)
         if hasattr(method, "on_epoch_start"):
             method.on_epoch_start(epoch)
         sums: dict[str, float] = {}
         perm = torch.randperm(n, generator=order).to(device)
-        for idx in perm.split(config.batch_size):
+        for idx in smoke.batches(perm.split(config.batch_size)):
             batch = {k: v[idx] for k, v in tensors.items()}
             loss, logs = method.training_loss(batch, epoch)
             if not torch.isfinite(loss):
@@ -221,7 +260,10 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed += time.perf_counter() - t0
-        metrics = evaluate_method(method, val, batch_size=config.eval_batch_size)
+        try:
+            metrics = evaluate_method(method, val, batch_size=config.eval_batch_size)
+        except FloatingPointError as error:
+            raise FloatingPointError(f"epoch {epoch}, model selection: {error}") from error
         score = metrics[config.select_metric]
         record = {"epoch": epoch, **{k: v / n for k, v in sums.items()}, **metrics}
         history.append(record)
@@ -231,6 +273,11 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
             if run_dir:
                 save_atomic({"model": best_state, "epoch": epoch, "metrics": metrics, "config": config.to_dict()},
                             Path(run_dir) / "best.pt")
+        if mode == "lines":
+            loss_text = f"loss {record['loss']:.4f} " if "loss" in record else ""
+            print(f"[train] {progress_label + ' ' if progress_label else ''}epoch {epoch + 1}/{last_epoch} {loss_text}"
+                  f"val {config.select_metric} {score:.1f} (best {best_score:.1f}, epoch {best_epoch + 1}) "
+                  f"{time.perf_counter() - t0:.1f} s", flush=True)
         if last_path is not None:
             save_atomic({"model": method.state_dict(), "optimizer": optimizer.state_dict(),
                          "scheduler": scheduler.state_dict() if scheduler is not None else None,

@@ -1,6 +1,8 @@
 """Notebook parameters: typos and missing folders fail with a message naming the bad value."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from avvp_lib import course
@@ -53,3 +55,60 @@ def test_strip_volatile_metadata_keeps_outputs(tmp_path):
     assert back.metadata["papermill"] == {"input_path": "notebooks/01_x.ipynb", "output_path": "notebooks/01_x.ipynb",
                                           "parameters": {"profile": "quick"}}
     assert [p.name for p in tmp_path.iterdir()] == ["01_x.ipynb"]
+
+
+def _notebook(path, source: str):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("profile = 'quick'\ndevice = 'auto'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_a_failing_in_place_execution_leaves_the_committed_notebook_unchanged(tmp_path, monkeypatch):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    good = _notebook(folder / "01_ok.ipynb", "print('fine')")
+    bad = _notebook(folder / "02_bad.ipynb", "raise RuntimeError('planted failure')")
+    monkeypatch.setattr(course, "NOTEBOOK_DIR", folder)
+    monkeypatch.setattr(course, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setattr(course, "COMMITTED_FIGURE_DIR", tmp_path / "figures")
+    monkeypatch.setenv("AVVP_FIGURE_DIR", str(tmp_path / "figures"))  # run_course sets it; restored after the test
+    assert course.run_course("quick", None, in_place=True, keep_going=True) == 1
+    assert (folder / "02_bad.ipynb").read_bytes() == bad  # untouched: the failed run went aside
+    assert "planted failure" in (tmp_path / "runs" / "failed" / "02_bad.ipynb").read_text()
+    assert (folder / "01_ok.ipynb").read_bytes() != good  # the one that ran to the end was replaced
+    assert "fine" in (folder / "01_ok.ipynb").read_text()
+    assert sorted(p.name for p in folder.iterdir()) == ["01_ok.ipynb", "02_bad.ipynb"]  # no scratch files left
+
+
+def test_an_interrupted_in_place_execution_leaves_the_committed_notebook_unchanged(tmp_path, monkeypatch):
+    import papermill
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    original = _notebook(folder / "01_x.ipynb", "print(1)")
+
+    def interrupted(source, target, **kwargs):
+        Path(target).write_text("half-written")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(course, "NOTEBOOK_DIR", folder)
+    monkeypatch.setattr(course, "COMMITTED_FIGURE_DIR", tmp_path / "figures")
+    monkeypatch.setenv("AVVP_FIGURE_DIR", str(tmp_path / "figures"))  # run_course sets it; restored after the test
+    monkeypatch.setattr(papermill, "execute_notebook", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        course.run_course("quick", None, in_place=True)
+    assert (folder / "01_x.ipynb").read_bytes() == original
+    assert [p.name for p in folder.iterdir()] == ["01_x.ipynb"]
+
+
+def test_the_course_command_rejects_a_bad_device_before_touching_a_notebook(capsys):
+    with pytest.raises(SystemExit) as stop:
+        course.main(["--in-place", "--only", "01", "--device", "tpu"])
+    assert stop.value.code == 2
+    assert "device='tpu'" in capsys.readouterr().err

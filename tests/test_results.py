@@ -132,3 +132,21 @@ def test_a_fingerprint_checked_equivalent_is_current_and_chains(tmp_path, monkey
     frame["code_version"] = ["aaaaaaaaaaaa", "bbbbbbbbbbbb", "cccccccccccc"]
     assert results.flag_stale(frame).stale.tolist() == [False, False, True]
     assert version.current_versions("UWAV") == {version.code_version("UWAV")}  # LINK's entries lead elsewhere
+
+
+def test_rows_for_run_falls_back_to_the_committed_rows_and_says_so(capsys):
+    import pandas as pd
+
+    from avvp_lib.results import rows_for_run
+
+    frame = pd.DataFrame({"data": ["synthetic", "synthetic", "llp"], "profile": ["quick", "full", "full"], "x": [1, 2, 3]})
+    mine = rows_for_run(frame, "synthetic", "full", "/root", "t.csv")
+    assert mine.rows.x.tolist() == [2] and not mine.fallback and mine.label == "synthetic, full profile"
+    assert mine.data_root == "/root" and capsys.readouterr().out == ""
+    none_yet = rows_for_run(frame[frame.profile == "quick"], "llp", "full", "/root", "t.csv")
+    assert none_yet.fallback and none_yet.rows.x.tolist() == [1] and none_yet.label == "synthetic, quick profile"
+    assert none_yet.data_root is None and none_yet.profile == "quick"
+    note = capsys.readouterr().out
+    assert "t.csv has no rows for llp, full profile yet" in note and "make sweeps PROFILE=full" in note
+    empty = rows_for_run(frame[frame.profile == "full"], "synthetic", "quick")  # the course's own: never a fallback
+    assert empty.rows.empty and not empty.fallback

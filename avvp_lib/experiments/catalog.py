@@ -160,7 +160,7 @@ class HANAdapter:
         method = self.build(exp, ctx, seed)
         result = load_or_fit(method, splits["train"], splits["val"],
                              self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),
-                             run_dir, retrain=retrain, progress=False)
+                             run_dir, retrain=retrain, progress=None)
         return method, result, splits["test"]
 
     def run(self, exp, ctx, seed, run_dir, retrain=False) -> Outcome:
@@ -268,7 +268,7 @@ class UWAVAdapter(HANAdapter):
         with cpu_threads():  # same seed, same numbers whatever the caller's thread count
             result = load_or_fit(method, splits["train"], splits["val"],
                                  self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),
-                                 run_dir, retrain=retrain, progress=False,
+                                 run_dir, retrain=retrain, progress=None,
                                  extra_train=training_targets(bundle, exp.config))
         return method, result, splits["test"]
 
@@ -320,7 +320,7 @@ class LinkAdapter(HANAdapter):
         splits = data or self.inputs(ctx)[0]
         method = self.build(exp, ctx, seed)
         result = load_or_fit(method, splits["train"], splits["val"], self.recipe(ctx.profile, seed, ctx.device),
-                             run_dir, retrain=retrain, progress=False)
+                             run_dir, retrain=retrain, progress=None)
         return method, result, splits["test"]
 
 

@@ -47,13 +47,22 @@ def pending(tasks: list[Task], force: bool = False) -> list[Task]:
 
 
 def execute(task: Task) -> str:
-    """Run one task (in whatever process this is) and return its record's file name."""
+    """Run one task (in whatever process this is) and return its record's file name; prints its start and end."""
+    import time
+
+    from avvp_lib import train
     from avvp_lib.experiments.records import RecordStore, record_filename
     from avvp_lib.experiments.runner import run
 
     store = RecordStore(task.records_dir) if task.records_dir else RecordStore()
+    train.progress_label = f"{task.name} seed {task.seed}"
+    t0 = time.perf_counter()
+    print(f"[run] start {task.name} seed {task.seed} ({task.profile} profile)", flush=True)
     record = run(task.name, task.seed, task.profile, task.data_root, task.device, store=store, force=task.force,
                  retrain=task.retrain)
+    score = record["metrics"].get("segment/Type@AV")
+    print(f"[run] done {task.name} seed {task.seed} in {time.perf_counter() - t0:.0f} s: segment Type@AV "
+          f"{score:.1f}" if score is not None else f"[run] done {task.name} seed {task.seed}", flush=True)
     return record_filename(record)
 
 
@@ -69,7 +78,11 @@ def run_local(tasks: list[Task], jobs: int = 1, threads: int = 1) -> list[str]:
     """Tasks in ``jobs`` worker processes (``spawn``: each imports the library afresh, ``threads`` CPU threads
     each). ``jobs=1`` runs them here, one after the other. A failed task is reported after the others finish."""
     if jobs <= 1:
-        return [execute(t) for t in tasks]
+        done = []
+        for i, task in enumerate(tasks, 1):
+            done.append(execute(task))
+            print(f"[sweeps] {i}/{len(tasks)} run(s) finished, {len(tasks) - i} remaining", flush=True)
+        return done
     done, failed = [], []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_worker_init,
                              initargs=(threads,)) as pool:
@@ -81,6 +94,8 @@ def run_local(tasks: list[Task], jobs: int = 1, threads: int = 1) -> list[str]:
             except Exception as error:  # reported below: one broken run must not cost the others
                 failed.append(f"{task.name} seed {task.seed}: {type(error).__name__}: {error}")
                 print(f"[sweeps] FAILED {task.name} seed {task.seed}: {error}", flush=True)
+            finished = len(done) + len(failed)
+            print(f"[sweeps] {finished}/{len(tasks)} run(s) finished, {len(tasks) - finished} remaining", flush=True)
     if failed:
         raise RuntimeError(f"{len(failed)} of {len(tasks)} runs failed:\n" + "\n".join(failed))
     return done

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-PREDICTIONS_DIR = Path(__file__).resolve().parents[2] / "results" / "predictions"
+from avvp_lib.paths import PREDICTIONS_DIR  # noqa: E402  (the committed results/predictions, read)
 INDEX_COLUMNS = ["name", "method", "variant", "features", "seed", "data", "profile", "data_fingerprint",
                  "config_hash", "code_version", "path"]
 

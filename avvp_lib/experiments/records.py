@@ -19,7 +19,7 @@ from pathlib import Path
 from avvp_lib.metrics import METRIC_KEYS
 
 SCHEMA = 1
-RECORDS_DIR = Path(__file__).resolve().parents[2] / "results" / "records"
+from avvp_lib.paths import RECORDS_DIR  # noqa: E402  (results/records; runs/smoke/results/records under AVVP_SMOKE)
 REQUIRED = ("schema", "name", "method", "variant", "features", "engine", "seed", "profile", "data",
             "data_fingerprint", "config_hash", "config", "code_version", "metrics", "train_seconds", "device",
             "timestamp", "extra")

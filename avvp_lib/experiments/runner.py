@@ -15,9 +15,7 @@ from pathlib import Path
 from avvp_lib.experiments.records import RecordStore, make_record
 from avvp_lib.experiments.registry import get
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RUNS_DIR = REPO_ROOT / "runs"
-PREDICTIONS_DIR = REPO_ROOT / "results" / "predictions"
+from avvp_lib.paths import REPO_ROOT, RUNS_DIR, WRITE_PREDICTIONS_DIR
 
 _CONTEXTS: dict = {}
 
@@ -67,7 +65,7 @@ def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
     root (real features, test roots) under ``runs/predictions/<data fingerprint>/``."""
     from avvp_lib.experiments.predictions import prediction_path
 
-    base = Path(folder) if folder is not None else (PREDICTIONS_DIR if ctx.course_root
+    base = Path(folder) if folder is not None else (WRITE_PREDICTIONS_DIR if ctx.course_root
                                                     else RUNS_DIR / "predictions" / ctx.fingerprint)
     return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
 
@@ -123,7 +121,10 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
             store.write(record)
             return record
     t0 = time.perf_counter()
-    outcome = exp.adapter.run(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain or False)
+    try:
+        outcome = exp.adapter.run(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain or False)
+    except FloatingPointError as error:  # non-finite losses or outputs: say which run, write no record
+        raise FloatingPointError(f"{name}, seed {seed}, data {ctx.root}: {error}") from error
     predictions_file = None
     if exp.predictions and outcome.predictions is not None:
         from avvp_lib.experiments.predictions import save_predictions

@@ -23,16 +23,34 @@ MKL_NUM_THREADS
 On other processors (ARM: Apple Silicon, Graviton) there is no MKL and ATen has its own single path;
 only the thread count is pinned. GPUs are not affected (cuBLAS/cuDNN choose their own kernels).
 
-What this buys, measured (README, "Numerics"): the same weights bit for bit on one x86-64 machine
-whatever ISA level it would pick by itself (an AVX-512 machine computes what an AVX2 one does), and
-every variable above changes the bits when set alone, so each is needed. Across vendors (Intel vs
-AMD) the bits are equal only if MKL's AVX2 branch is vendor-independent, which MKL documents for its
-``COMPATIBLE`` branch only; the notebook check therefore compares training-dependent outputs with a
-seed-noise tolerance (``tests/nbval_tolerance.py``), never bit for bit.
+``MKL_ENABLE_INSTRUCTIONS`` is pinned too (``AVX2``): on an Intel CPU with AVX-512, MKL honours that
+variable even under ``MKL_CBWR=AVX2`` and changes the bits (measured on an Intel Xeon; on AMD, MKL never
+takes its AVX-512 path, so the variable changes nothing there).
 
-Opt out with ``AVVP_NUMERICS=native`` (torch's own choices: fastest kernels, machine-dependent last
-bits; benchmarks may use it). ``pin`` runs when ``avvp_lib`` is imported, so import ``avvp_lib``
-before torch runs its first kernel; :func:`check` warns when the pin came too late.
+What this buys, measured (README, "Numerics"): the same weights bit for bit on one x86-64 machine
+whatever ISA level it would pick by itself (an AVX-512 machine computes what an AVX2 one does). Across
+vendors MKL's AVX2 branch is *not* vendor-independent: the tiny fingerprint training gives
+``ab4114b534c001c5`` on AMD EPYC and ``c9d6e6cf652fcebb`` on Intel Xeon under the same pin, so the
+notebook check compares training-dependent outputs with a seed-noise tolerance
+(``tests/nbval_tolerance.py``).
+
+Modes (``AVVP_NUMERICS``):
+
+* ``pinned`` (default): the table above.
+* ``portable``: as pinned, with ``MKL_CBWR=COMPATIBLE`` - MKL's vendor-independent branch. The
+  fingerprint is ``a50a4e6704f37ed8`` on both AMD EPYC and Intel Xeon (the same bits on any x86-64 with
+  AVX2), at a measured 2.5x the HAN training time (2 quick epochs: 24 s pinned, 60 s portable, AMD
+  EPYC, one thread). Not the default for that cost.
+* ``perturbed``: as pinned, and every training nudges its weights at the start of every epoch by a
+  deterministic relative ``PERTURBATION`` (:func:`perturb_`), so every trained number moves in its last
+  bits the way another machine's kernels move them, while data generation, label parsing and metrics stay exact. One
+  machine uses it to see what another machine would print (the notebook check runs under it in CI).
+* ``native``: torch's own choices (fastest kernels, machine-dependent last bits; benchmarks may use it).
+
+``pin`` runs when ``avvp_lib`` is imported, so import ``avvp_lib`` before torch runs its first kernel;
+:func:`check` warns when the pin came too late. Importing ``avvp_lib`` therefore sets these variables
+in the process environment (and one CPU thread): set ``AVVP_NUMERICS=native`` before the import to
+keep your own.
 """
 from __future__ import annotations
 
@@ -43,7 +61,11 @@ import warnings
 
 OPT_OUT_VARIABLE = "AVVP_NUMERICS"
 THREADS_VARIABLE = "AVVP_NUM_THREADS"
-MODES = ("pinned", "native")
+MODES = ("pinned", "portable", "perturbed", "native")
+#: relative size of the perturbed mode's nudge to initial weights (float32 resolves 1.2e-7)
+PERTURBATION = 1e-6
+#: the fixed seed of the nudge, independent of the training seed and of torch's global generator
+PERTURBATION_SEED = 20261206
 
 _state: dict = {}
 
@@ -99,21 +121,24 @@ def isa_class(machine: str | None = None, flags: frozenset[str] | None = None) -
     return "x86_64-avx2" if {"avx2", "fma"} <= set(flags) else "x86_64-baseline"
 
 
-def pinned_environment(isa: str | None = None, threads: int | None = None) -> dict[str, str]:
-    """The variables :func:`pin` sets for an ISA class (see the module table)."""
+def pinned_environment(isa: str | None = None, threads: int | None = None, portable: bool = False) -> dict[str, str]:
+    """The variables :func:`pin` sets for an ISA class (see the module table); ``portable``: MKL's
+    vendor-independent ``COMPATIBLE`` branch instead of its AVX2 one."""
     isa = isa_class() if isa is None else isa
     if threads is None:
         threads = int(os.environ.get(THREADS_VARIABLE, "1"))
     env = {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     if isa == "x86_64-avx2":
-        env |= {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+        env |= {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "COMPATIBLE" if portable else "AVX2",
+                "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
     elif isa == "x86_64-baseline":
         env |= {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "ONEDNN_MAX_CPU_ISA": "SSE41"}
     return env
 
 
 def mode() -> str:
-    """``pinned`` unless ``AVVP_NUMERICS=native``; any other value is an error that names the variable."""
+    """The value of ``AVVP_NUMERICS`` (default ``pinned``); anything outside :data:`MODES` is an error that
+    names the variable."""
     value = os.environ.get(OPT_OUT_VARIABLE, "pinned").strip().lower() or "pinned"
     if value not in MODES:
         raise ValueError(f"{OPT_OUT_VARIABLE}={value!r}: expected one of {MODES}")
@@ -126,9 +151,10 @@ def pin() -> dict[str, str]:
     if mode() == "native":
         _state.update(mode="native", environment={})
         return {}
-    env = pinned_environment()
+    current = mode()
+    env = pinned_environment(portable=current == "portable")
     os.environ.update(env)
-    _state.update(mode="pinned", environment=env)
+    _state.update(mode=current, environment=env)
     return env
 
 
@@ -139,7 +165,7 @@ def check() -> str | None:
 
     wanted = _state.get("environment", {}).get("ATEN_CPU_CAPABILITY")
     actual = torch.backends.cpu.get_cpu_capability()
-    if _state.get("mode") != "pinned" or wanted is None or actual.lower() == wanted.lower():
+    if _state.get("mode") in (None, "native") or wanted is None or actual.lower() == wanted.lower():
         return None
     message = (f"avvp_lib pinned ATEN_CPU_CAPABILITY={wanted} but torch already runs {actual} kernels: import "
                f"avvp_lib before torch computes anything (or set {OPT_OUT_VARIABLE}=native to silence this)")
@@ -152,7 +178,7 @@ def describe() -> dict:
     info = {"mode": _state.get("mode", mode()), "isa_class": isa_class(), "cpu_vendor": cpu_vendor(),
             "cpu_model": cpu_model(),
             "pinned": dict(_state["environment"]) if "environment" in _state else
-            (pinned_environment() if mode() == "pinned" else {})}
+            (pinned_environment(portable=mode() == "portable") if mode() != "native" else {})}
     try:
         import torch
 
@@ -164,39 +190,23 @@ def describe() -> dict:
     return info
 
 
-def weights_fingerprint(epochs: int = 2, seed: int = 0) -> str:
-    """SHA-256 (16 hex digits) of HAN's weights after a tiny fixed training on CPU.
-
-    The data are drawn from torch's own CPU generator (no files, no NumPy), 64 train and 32 val videos;
-    HAN at width 32 with the quick recipe for ``epochs`` epochs, one thread. Same kernels -> same hash.
-    """
-    import hashlib
-
+def perturb_(module, epoch: int = 0, enabled: bool | None = None):
+    """Perturbed mode (``AVVP_NUMERICS=perturbed``): multiply every floating-point parameter of
+    ``module`` in place by ``1 + PERTURBATION * z`` with ``z`` standard normal, drawn from a generator
+    seeded with ``PERTURBATION_SEED + epoch`` (never torch's global one, so dropout masks and batch
+    orders are the same as unperturbed). The trainers call it at the start of every epoch - another
+    machine's kernels round differently at every step, not only once - and in any other mode it does
+    nothing. Deterministic: a resumed run is nudged as an uninterrupted one. Returns ``module``."""
     import torch
 
-    from avvp_lib.data.dataset import AVVPData
-    from avvp_lib.methods.mmil import HANMethod, train_config
-    from avvp_lib.train import fit
-
-    torch.set_num_threads(1)
-    gen = torch.Generator().manual_seed(1234)
-
-    def split(name: str, n: int) -> AVVPData:
-        labels = (torch.rand(n, 25, generator=gen) < 0.12).float()
-        gt = (torch.rand(n, 10, 25, generator=gen) < 0.3).float() * labels[:, None]
-        tensors = {"audio": torch.randn(n, 10, 128, generator=gen) + 2 * gt @ torch.randn(25, 128, generator=gen),
-                   "visual_2d": torch.randn(n, 10, 2048, generator=gen), "visual_3d": torch.randn(n, 10, 512, generator=gen),
-                   "labels": labels, "index": torch.arange(n)}
-        return AVVPData(name, [f"v{i}" for i in range(n)], [f"v{i}" for i in range(n)], tensors, gt, gt.clone(),
-                        "synthetic")
-
-    train, val = split("train", 64), split("val", 32)
-    config = train_config("quick", seed=seed, device="cpu").replace(epochs=epochs, step_size=1)
-    torch.manual_seed(seed)
-    method = HANMethod(d_model=32, ffn_dim=32)
-    fit(method, train, val, config, progress=False)
-    digest = hashlib.sha256()
-    for name, tensor in method.state_dict().items():
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()[:16]
+    if enabled is None:
+        enabled = _state.get("mode", mode()) == "perturbed"
+    if not enabled:
+        return module
+    gen = torch.Generator().manual_seed(PERTURBATION_SEED + int(epoch))
+    with torch.no_grad():
+        for param in module.parameters():
+            if param.is_floating_point():
+                z = torch.randn(param.shape, generator=gen, dtype=torch.float32).to(param.device, param.dtype)
+                param.mul_(1 + PERTURBATION * z)
+    return module

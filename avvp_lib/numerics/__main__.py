@@ -1,7 +1,8 @@
 """``python -m avvp_lib.numerics [--fingerprint]``: the CPU numerics in force, as JSON."""
 from __future__ import annotations
 
-from avvp_lib.numerics import describe, weights_fingerprint
+from avvp_lib.numerics import describe
+from avvp_lib.numerics.fingerprint import weights_fingerprint
 
 
 def main(argv: list[str] | None = None) -> None:
