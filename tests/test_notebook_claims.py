@@ -15,8 +15,9 @@ Pure parsing of the committed ``notebooks/*.ipynb`` JSON (nothing is executed). 
     of the same notebook, or of a notebook the same sentence names (``notebook 08``). Exempt, because they are not
     our results:
 
-    * a sentence (or table row, or list item) that marks its numbers as the paper's: it contains ``paper``,
-      ``papers``, ``reported`` or ``reports``;
+    * a sentence (or list item, or whole Markdown table) that marks its numbers as the paper's, or as settings of
+      the released code or of a recipe: it contains ``paper``, ``papers``, ``reported``, ``reports``, ``released``
+      or ``recipe``;
     * quotations (text in double quotes, ``> `` block quotes), inline code, ``$math$``, link targets;
     * a number right after ``Sec.``, ``Section``, ``§``, ``Eq.``, ``Table``, ``Fig.``, ``Figure``, ``Appendix``,
       ``version`` or ``v`` (a reference, not a result).
@@ -37,7 +38,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-
 NUM = r"[+-]?\d+(?:\.\d+)?"
 INTERVAL = re.compile(rf"({NUM}) \[({NUM}), ({NUM})\]")
 DECISIVE = re.compile(r"\b(agrees|contradicts|supports|higher|lower)\b")
-PAPER_MARK = re.compile(r"\b(paper|papers|paper's|papers'|reported|reports)\b", re.I)
+PAPER_MARK = re.compile(r"\b(paper|papers|reported|reports|released|recipe)\b", re.I)
 REFERENCE = re.compile(r"(?:Sec\.|Section|§|Eqs?\.|Tables?|Fig\.|Figure|Appendix|version|v)\s*(?:\d[\d.]*\s*[-–]\s*)?$")
 DECIMAL = re.compile(r"(?<![\w.])[+-]?\d+\.\d+(?!\w|\.\d)")
 COUNTED = re.compile(r"(?<![\w.])(\d{1,3}(?: \d{3})+|\d+)(?:\s*[-–]\s*(\d+))?(?:\s*%|\s+(?:[\w@/()-]+\s+)?"
@@ -86,9 +87,11 @@ def strip_exempt(text: str) -> str:
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences of a markdown cell: table rows and list items on their own, paragraphs split after ``. ``."""
-    out = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[*-]|\d+\.|\|) )", text):
+    """Sentences of a markdown cell: a whole table is one, list items and paragraphs are split after ``. ``."""
+    tables = re.findall(r"(?:^\|.*\n?)+", text, flags=re.M)
+    text = re.sub(r"(?:^\|.*\n?)+", "\n\n", text, flags=re.M)
+    out = list(tables)
+    for block in re.split(r"\n\s*\n|\n(?=\s*(?:[*-]|\d+\.) )", text):
         out.extend(re.split(r"(?<=[.!?;:])\s+(?=[A-Z*(\[])", block))
     return out
 
