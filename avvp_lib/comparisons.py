@@ -18,7 +18,7 @@ from avvp_lib.metrics import METRIC_KEYS, exclusive_streams, per_video_scores
 from avvp_lib.stats import two_stage_bootstrap, verdict
 
 __all__ = ["scores_for_rows", "compare", "comparison_table", "format_bound", "format_interval", "claim_sentence",
-           "claims_markdown", "VIDEO_SUBSETS"]
+           "claims_markdown", "range_sentence", "VIDEO_SUBSETS"]
 
 #: ground-truth streams a comparison can be restricted to: the test videos whose truth holds an event of it
 VIDEO_SUBSETS = {"A": lambda a, v: a, "V": lambda a, v: v, "AV": lambda a, v: a & v,
@@ -168,3 +168,19 @@ def claims_markdown(items) -> str:
         rows = rows.assign(verdict=[words.get(v, "inconclusive") for v in rows["verdict"]])
         lines.append(f"* {claim_sentence(label, rows)}" + (f" {note}" if note else ""))
     return "\n".join(lines)
+
+
+
+def range_sentence(label: str, rows: pd.DataFrame, trend: pd.Series | None = None, x_name: str = "x") -> str:
+    """One effect over the levels of a cause, in one sentence: the smallest and largest difference, how many
+    levels each verdict has (in order of first appearance), and (``trend``: a row with ``diff, ci_low, ci_high, verdict``) the slope with its
+    interval. ``rows``: one row per level with ``diff, verdict``."""
+    counts = rows["verdict"].value_counts()
+    n = len(rows)
+    said = ", ".join(f"{v} at {counts[v]} of {n}" for v in dict.fromkeys(rows["verdict"]))
+    lo, hi = float(rows["diff"].min()), float(rows["diff"].max())
+    text = f"{label}: {lo:+.1f} to {hi:+.1f} over the {n} levels ({said})"
+    if trend is not None:
+        text += (f"; slope {format_interval(trend['diff'], trend['ci_low'], trend['ci_high'])} per unit of {x_name} "
+                 f"({trend['verdict']})")
+    return text + "."

@@ -100,3 +100,11 @@ def test_videos_with_scores_only_the_videos_whose_truth_holds_the_stream(tmp_pat
     b = C.scores_for_rows(frame[frame.name == "base/y"], tmp_path)
     expected = s["segment/Vo"][:, has_vo].mean() - b["segment/Vo"][:, has_vo].mean()
     assert out.iloc[0]["diff"] == pytest.approx(expected)
+
+
+def test_range_sentence_counts_the_levels_verdicts():
+    rows = pd.DataFrame({"diff": [-5.9, -4.3, -5.1], "verdict": ["lower", "lower", "inconclusive"]})
+    trend = pd.Series({"diff": 2.0, "ci_low": -2.5, "ci_high": 6.4, "verdict": "inconclusive"})
+    assert C.range_sentence("U+C - U, Ao", rows, trend, "share") == (
+        "U+C - U, Ao: -5.9 to -4.3 over the 3 levels (lower at 2 of 3, inconclusive at 1 of 3); "
+        "slope +2.0 [-2.5, +6.4] per unit of share (inconclusive).")
