@@ -209,3 +209,18 @@ def test_a_sentence_naming_another_notebook_may_quote_its_numbers():
     text = "Notebook 08 shows Vo 14.4 and 6.7 on videos with visible-only events."
     assert check_notebook(_nb(text, PRINTED), {"08": other}) == []
     assert check_notebook(_nb(text.replace("Notebook 08", "Elsewhere"), PRINTED), {"08": other}) != []
+
+
+def test_results_tables_print_no_decisive_verdict_on_a_zero_bound():
+    """Rule (b) for the committed tables of ``make results`` (the same intervals, written by the same formatter)."""
+    tables = sorted((Path(__file__).resolve().parents[1] / "results" / "tables").glob("*.md"))
+    problems = []
+    for path in tables:
+        for line in normalise(path.read_text()).splitlines():
+            cells = line.split("|")
+            for i, cell in enumerate(cells):  # a table row: the verdict is the next-but-one cell after its interval
+                m = INTERVAL.search(cell)
+                if m and (float(m.group(2)) == 0 or float(m.group(3)) == 0) and \
+                        any(DECISIVE.search(c) for c in cells[i + 1:i + 3]):
+                    problems.append(f"{path.name}: {cell.strip()} {' '.join(cells[i + 1:i + 3])}")
+    assert not problems, "\n".join(problems)
