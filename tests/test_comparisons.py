@@ -10,10 +10,11 @@ from avvp_lib.experiments.predictions import prediction_path, save_predictions
 from avvp_lib.metrics import evaluate
 
 
-def _world(tmp_path, noise=(("good/x", 0.02), ("base/y", 0.3)), seeds=(0, 1, 2)):
-    """Two configurations x 3 seeds of predictions: ``good/x`` flips 2 % of the cells, ``base/y`` 30 %."""
+def _world(tmp_path, noise=(("good/x", 0.02), ("base/y", 0.3)), seeds=(0, 1, 2), rate=0.15):
+    """Two configurations x 3 seeds of predictions: ``good/x`` flips 2 % of the cells, ``base/y`` 30 %; ``rate``:
+    the share of event cells in the truth."""
     rng = np.random.default_rng(0)
-    gt_a, gt_v = ((rng.random((40, 10, 25)) < 0.15).astype(np.int64) for _ in range(2))
+    gt_a, gt_v = ((rng.random((40, 10, 25)) < rate).astype(np.int64) for _ in range(2))
     rows = []
     for name, p in noise:
         for seed in seeds:
@@ -70,3 +71,40 @@ def test_features_column_filters_rows_of_one_name(tmp_path):
     assert out.iloc[0]["seeds"] == "3" and out.iloc[0]["verdict"] == "higher"
     with pytest.raises(KeyError, match="on imagebind features"):
         C.compare(both, "good/x", "base/y", folder=tmp_path, features="imagebind")
+
+
+def test_format_interval_shows_the_side_of_zero_of_every_bound():
+    assert C.format_interval(-0.5, -1.04, -0.03) == "-0.5 [-1.0, -0.03]"  # excludes 0: the sign stays visible
+    assert C.format_interval(0.7, 0.004, 1.4) == "+0.7 [+0.004, +1.4]"
+    assert C.format_interval(2.0, 0.0, 4.0) == "+2.0 [+0.0, +4.0]"  # a bound exactly 0 prints as 0
+    assert C.format_bound(-0.0) == "+0.0" and C.format_bound(0.00001) == "+0.0000"  # at most 4 decimals
+    assert C.format_bound(-0.04, digits=2) == "-0.04" and C.format_bound(12.34) == "+12.3"
+
+
+def test_claim_sentences_read_the_rows_verdicts():
+    rows = pd.DataFrame({"metric": ["segment/Ao", "segment/Vo"], "diff": [1.2, -0.5], "ci_low": [0.4, -1.0],
+                         "ci_high": [2.0, 0.2], "verdict": ["agrees", "inconclusive"]})
+    assert C.claim_sentence("X - Y", rows) == "X - Y: Ao +1.2 [+0.4, +2.0] (agrees); Vo -0.5 [-1.0, +0.2] (inconclusive)."
+    md = C.claims_markdown([("**X**", rows, "Same features."), ("**Z**", rows.iloc[:1].assign(verdict="contradicts"), "")])
+    assert md == ("* **X**: Ao +1.2 [+0.4, +2.0] (supports); Vo -0.5 [-1.0, +0.2] (inconclusive). Same features.\n"
+                  "* **Z**: Ao +1.2 [+0.4, +2.0] (contradicts).")
+
+
+def test_videos_with_scores_only_the_videos_whose_truth_holds_the_stream(tmp_path):
+    frame = _world(tmp_path, rate=0.002)  # about 2 of 5 videos hold a visible-only event
+    seed_rows = frame[frame.name == "good/x"]
+    s = C.scores_for_rows(seed_rows, tmp_path)
+    has_vo = s["_present"]["Vo"]
+    assert 0 < has_vo.sum() < len(has_vo)  # some videos hold a visible-only event, some do not
+    out = C.compare(frame, "good/x", "base/y", ["segment/Vo"], n_boot=200, folder=tmp_path, videos_with="Vo")
+    b = C.scores_for_rows(frame[frame.name == "base/y"], tmp_path)
+    expected = s["segment/Vo"][:, has_vo].mean() - b["segment/Vo"][:, has_vo].mean()
+    assert out.iloc[0]["diff"] == pytest.approx(expected)
+
+
+def test_range_sentence_counts_the_levels_verdicts():
+    rows = pd.DataFrame({"diff": [-5.9, -4.3, -5.1], "verdict": ["lower", "lower", "inconclusive"]})
+    trend = pd.Series({"diff": 2.0, "ci_low": -2.5, "ci_high": 6.4, "verdict": "inconclusive"})
+    assert C.range_sentence("U+C - U, Ao", rows, trend, "share") == (
+        "U+C - U, Ao: -5.9 to -4.3 over the 3 levels (lower at 2 of 3, inconclusive at 1 of 3); "
+        "slope +2.0 [-2.5, +6.4] per unit of share (inconclusive).")
