@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from avvp_lib.paths import COMMITTED_FIGURE_DIR, REPO_ROOT, RESULTS_DIR, RUNS_DIR
+from avvp_lib.paths import COMMITTED_FIGURE_DIR, REPO_ROOT, RESULTS_DIR, RUNS_DIR  # noqa: F401  (notebooks read course.RESULTS_DIR)
 
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 #: where notebooks save figures: ``runs/figures`` (git-ignored) unless ``AVVP_FIGURE_DIR`` says otherwise.

@@ -220,12 +220,6 @@ class SeedEnsemble(nn.Module):
         module.load_state_dict(self.state_dict_of(k))
         return module
 
-    def load_member(self, k: int, state: dict[str, Tensor]) -> None:
-        with torch.no_grad():
-            for n, p in self.params.items():
-                p[k].copy_(state[n])
-            for n, b in self.buffers_.items():
-                b[k].copy_(state[n])
 
 
 def _clip_per_member(params: list[Tensor], max_norm: float) -> None:

@@ -347,22 +347,6 @@ def valor_thresholds(val: AVVPData, prompts: dict, rule: str = "val_best_f1") ->
     return choose_thresholds(rule, z_a, z_v, val)
 
 
-def valor_pseudo_labels_for_root(root: str | Path, splits: tuple[str, ...] = ("train",),
-                                 rule: str = "val_best_f1") -> dict:
-    """VALOR-style pseudo-labels of whole splits of a root: ``{split: (pl_a, pl_v)}`` + ``"thresholds"``.
-
-    Thresholds are chosen on the val split by ``rule`` (default: per-class best F1 on val dense labels).
-    """
-    prompts = load_prompt_embeddings(root)
-    theta_a, theta_v = valor_thresholds(load_split(root, "val", streams=("clipclap",)), prompts, rule)
-    out: dict = {"thresholds": (theta_a, theta_v)}
-    for split in splits:
-        d = load_split(root, split, streams=("clipclap",))
-        out[split] = valor_pseudo_labels(d.tensors["clip"], d.tensors["clap"], prompts["clip_text"],
-                                         prompts["clap_text"], d.labels, theta_a, theta_v)
-    return out
-
-
 @dataclass
 class SplitLogits:
     """Generator (or zero-shot) logits of one LLP split and the video-level labels they are filtered with."""

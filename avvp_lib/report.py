@@ -1,9 +1,9 @@
-"""Results tables, paper blocks and figures, regenerated from ``results/*.csv`` without training (issue 6).
+"""Results tables, paper blocks and figures, regenerated from ``results/*.csv`` without training.
 
 The main tables in the papers' layouts (CoLeaF Table 6, UWAV Table 1 / LINK Table I), the papers' own numbers as
 a separate block, the compute table, old-vs-new metric gaps, per-class F1 and the grid's intervals from the saved test
-predictions, and their figures. :func:`regenerate` writes them all; ``python -m avvp_lib.report`` (or
-``python -m avvp_lib.results``, ``make results``) runs it. The rows themselves (schema, atomic writes,
+predictions, and their figures. :func:`regenerate` writes them all; ``python -m avvp_lib.report`` (``make results``)
+runs it. The rows themselves (schema, atomic writes,
 staleness, mean +- std) live in :mod:`avvp_lib.results`.
 """
 from __future__ import annotations

@@ -89,7 +89,7 @@ def run_sweep(run_names, seeds=(0, 1, 2), profile: str = "quick", data_root=None
               f"{Path(folder).resolve()}", flush=True)
         out = [job.result() for job in jobs] if wait else jobs
         if not wait:
-            print(f"[sweeps] `make results` derives the tables once they end (or pass --wait)", flush=True)
+            print("[sweeps] `make results` derives the tables once they end (or pass --wait)", flush=True)
             return [str(getattr(j, "job_id", j)) for j in out]
     else:
         out = executors.run_local(todo, jobs if executor == "local" else 1, threads)

@@ -138,12 +138,12 @@ def predict_split(method: nn.Module, data: AVVPData, batch_size: int = 512) -> M
 def check_finite(out: MMILOutput, what: str, video_ids=None) -> None:
     """A model output with NaN or infinite probabilities is an error that says where, never a row of zeros
     (the inference rule would read NaN as "absent" and score it)."""
-    for field, tensor in zip(MMILOutput._fields, out):
+    for name, tensor in zip(MMILOutput._fields, out):
         bad = ~torch.isfinite(tensor)
         if bad.any():
             rows = bad.reshape(bad.shape[0], -1).any(1).nonzero().flatten()
             first = video_ids[int(rows[0])] if video_ids is not None else int(rows[0])
-            raise FloatingPointError(f"{what}: {int(bad.sum())} non-finite {field} probabilities in {len(rows)} of "
+            raise FloatingPointError(f"{what}: {int(bad.sum())} non-finite {name} probabilities in {len(rows)} of "
                                      f"{bad.shape[0]} videos (first: {first}); expected finite values in [0, 1] - check "
                                      f"the features for extreme values")
 

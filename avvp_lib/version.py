@@ -10,7 +10,9 @@ __version__ = "0.1.0"
 # Modules that only present, schedule or report numbers; editing them cannot change a result.
 # ``numerics/`` only chooses which CPU kernels run (the last bits, never the method): not counted either.
 PRESENTATION_MODULES = ("plots.py", "course.py", "results.py", "report.py", "stats.py", "sweeps.py", "version.py", "__init__.py",
-                        "__main__.py", "paper.py", "comparisons.py", "empty_rule.py", "grid.py")
+                        "__main__.py", "paper.py", "comparisons.py", "empty_rule.py", "grid.py",
+                        # where files go, and the smoke switch (whose capped runs are never recorded beside real ones)
+                        "paths.py", "smoke.py")
 #: packages that only schedule, record or look up runs (``experiments/``: the registry, runner, records and
 #: executors; what a run computes is fixed by its configuration, hashed into each record's ``config_hash``).
 PRESENTATION_PACKAGES = ("experiments/", "numerics/")
@@ -41,12 +43,6 @@ EQUIVALENT_VERSIONS = {
                      ("d2d82f311a18", "7a21a9692ae2"),   # LINK, VALOR
                      ("67e4624ba73f", "68d76102390a"))   # every module
 }
-
-
-def is_current(stamped: str, method: str | None = None, root: str | Path | None = None) -> bool:
-    """Whether a row stamped ``stamped`` was written by code equivalent to today's for ``method``: the same
-    fingerprint, or one that :data:`EQUIVALENT_VERSIONS` carries forward to it."""
-    return stamped in current_versions(method, root)
 
 
 def current_versions(method: str | None = None, root: str | Path | None = None) -> set[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +142,33 @@ def test_cli_knob_errors_name_the_knobs(tmp_path, capsys):
         synth.main(["--out", str(tmp_path / "r"), "--knob", "alignment"])
     assert "expected name=value" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()  # nothing generated
+
+
+def test_a_failed_regeneration_leaves_the_old_root_whole(tmp_path, monkeypatch):
+    """Regenerating over an existing root with another knob, interrupted half-way: the old root keeps every file
+    and its metadata byte for byte, and no scratch folder is left (the new root replaces it only when complete)."""
+    from avvp_lib.data import synth as S
+
+    root = tmp_path / "root"
+    S.generate(root, profile="quick", seed=0, max_videos=6, progress=False)
+    before = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    calls = {"n": 0}
+    real_save = S._save
+
+    def dying_save(path, x, dtype):
+        calls["n"] += 1
+        if calls["n"] > 20:
+            raise KeyboardInterrupt("killed half-way")
+        real_save(path, x, dtype)
+
+    monkeypatch.setattr(S, "_save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        S.generate(root, profile="quick", seed=0, max_videos=6, progress=False,
+                   knobs=S.knobs_with({"noise.audio": 3.0}))
+    after = {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["root"]
+    monkeypatch.setattr(S, "_save", real_save)
+    meta = S.generate(root, profile="quick", seed=0, max_videos=6, progress=False, knobs=S.knobs_with({"noise.audio": 3.0}))
+    assert json.loads((root / "synth_meta.json").read_text())["knobs"] == meta["knobs"] != json.loads(before[Path("synth_meta.json")])["knobs"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["root"]

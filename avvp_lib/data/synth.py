@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -292,11 +293,33 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     ``profile``: ``quick`` (1500 train videos, all 649 val and 1200 test) or ``full`` (all).
     Features are stored as float16 ``.npy`` (the loaders accept any float dtype) to halve disk use.
     ``max_videos`` keeps only the first videos of every split (tiny roots for tests).
+
+    The root is written into a scratch folder beside ``out`` and renamed into place only when complete: a
+    failure or a kill never leaves a half-regenerated root under ``out`` (an old root there stays whole until
+    the new one replaces it; a killed run leaves only the scratch folder ``.<name>.partial-<pid>``).
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
-    knobs = knobs or SynthKnobs()
-    out = Path(out)
+    final = Path(out)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out = final.parent / f".{final.name}.partial-{os.getpid()}"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        meta = _generate_into(out, profile, seed, knobs or SynthKnobs(), labels_dir, dtype, chunk, progress, max_videos)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    old = final.parent / f".{final.name}.old-{os.getpid()}"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(out, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return meta
+
+
+def _generate_into(out: Path, profile: str, seed: int, knobs: SynthKnobs, labels_dir, dtype, chunk: int,
+                   progress: bool, max_videos: int | None) -> dict:
+    """The body of :func:`generate`, writing into ``out`` (a fresh scratch folder)."""
     start = time.perf_counter()
     labels = ann.load_llp(labels_dir)
     rng = np.random.default_rng(seed)
