@@ -47,9 +47,8 @@ data-full: setup  ## the full profile's synthetic root (10 000 train videos, abo
 smoke: data-full  ## every notebook on the full profile (its models, widths, recipes, data), 2 epochs x 2 batches per training -> runs/smoke/
 	AVVP_SMOKE=1 $(PY) -m avvp_lib.course --profile full --out runs/smoke/notebooks --keep-going
 
-ci: data  ## what .ci/run checks, one after the other: make test, nbval under the perturbation, the full-profile smoke
-	$(MAKE) test
-	$(MAKE) nbval-perturbed
+ci: data  ## what .ci/run checks (there side by side): make test under the perturbation, then the full-profile smoke
+	AVVP_NUMERICS=perturbed $(MAKE) test
 	$(MAKE) smoke
 
 sweeps: data  ## the main grid (5 seeds) + every ablation table (3 seeds) -> results/records/, then results/*.csv

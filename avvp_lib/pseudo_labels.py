@@ -246,20 +246,26 @@ def zero_shot_logits(clip: torch.Tensor, clap: torch.Tensor, clip_text: torch.Te
 @torch.no_grad()
 def generator_logits(generator: PseudoLabelGenerator, clip: torch.Tensor, clap: torch.Tensor, clip_text: torch.Tensor,
                      clap_text: torch.Tensor, batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(z_a, z_v)`` of the pretrained generators for LLP videos (N, T, C), in eval mode, on the CPU."""
+    """``(z_a, z_v)`` of the pretrained generators for LLP videos (N, T, C), in eval mode, on the CPU.
+    Under ``AVVP_SMOKE=1`` only the first batches are computed and repeated to all N rows (``avvp_lib.smoke``:
+    the full generator over 11 849 videos is minutes of GPU time but most of an hour on one CPU core)."""
     device = next(generator.parameters()).device
     was = generator.training
     generator.eval()
     parts_a, parts_v = [], []
     with cpu_threads():
-        for lo in range(0, clip.shape[0], batch_size):
+        for lo in smoke.batches(range(0, clip.shape[0], batch_size)):
             z_a, z_v = generator(clip[lo:lo + batch_size].to(device).float(),
                                  clap[lo:lo + batch_size].to(device).float(),
                                  clip_text.to(device).float(), clap_text.to(device).float())
             parts_a.append(z_a.cpu())
             parts_v.append(z_v.cpu())
     generator.train(was)
-    return torch.cat(parts_a), torch.cat(parts_v)
+    z_a, z_v = torch.cat(parts_a), torch.cat(parts_v)
+    if z_a.shape[0] < clip.shape[0]:  # smoke run: the computed rows, repeated
+        rows = torch.arange(clip.shape[0]) % z_a.shape[0]
+        z_a, z_v = z_a[rows], z_v[rows]
+    return z_a, z_v
 
 
 # --------------------------------------------------------------------------- stage 3: thresholds

@@ -82,7 +82,8 @@ def main_table(frame: pd.DataFrame, layout: str = "coleaf6", by=("method",), dig
     out[("", "source")] = labels
     for m in metrics:
         mean, std = summary[f"{m} mean"].to_numpy(), summary[f"{m} std"].to_numpy()
-        cells = [f"{mu:.{digits}f} ± {sd:.{digits}f}" for mu, sd in zip(mean, std)]
+        cells = [f"{mu:.{digits}f}" if n == 1 else f"{mu:.{digits}f} ± {sd:.{digits}f}"  # one seed: no spread to show
+                 for mu, sd, n in zip(mean, std, summary["seeds"])]
         if bold:
             for _, idx in summary.reset_index(drop=True).groupby(["data", "profile"]).groups.items():
                 idx = list(idx)

@@ -96,9 +96,26 @@ def run_group_keys(frame: pd.DataFrame, by=("method", "variant")) -> tuple:
     return tuple(by) + (("features",) if "features" in frame.columns and "features" not in by else ())
 
 
+def check_one_data_set(frame: pd.DataFrame, by) -> None:
+    """Rows of one group must come from one data set: a group whose rows carry several ``data_fingerprint`` values
+    (two versions of the features, two generated roots) is an error naming them, never one averaged row."""
+    if "data_fingerprint" not in frame.columns or frame.empty:
+        return
+    counts = frame.groupby(list(by), sort=False, dropna=False)["data_fingerprint"].nunique()
+    mixed = counts[counts > 1]
+    if len(mixed):
+        example = mixed.index[0]
+        prints = sorted(frame.set_index(list(by)).loc[[example], "data_fingerprint"].astype(str).unique())
+        raise ValueError(f"{len(mixed)} group(s) of rows by {list(by)} mix data sets, e.g. {example}: data fingerprints "
+                         f"{prints}; expected one data set per group - select one (filter on data_fingerprint) or "
+                         f"keep the records of each data root in their own --records-dir")
+
+
 def summarize(frame: pd.DataFrame, metrics=None, by=("method", "variant", "data", "profile")) -> pd.DataFrame:
-    """Mean and std over seeds (columns ``<metric> mean``/``<metric> std``) and the seed count."""
+    """Mean and std over seeds (columns ``<metric> mean``/``<metric> std``, 0 for a single seed: check ``seeds``) and
+    the seed count. Rows of two data sets in one group are an error (:func:`check_one_data_set`)."""
     metrics = list(metrics or METRIC_KEYS)
+    check_one_data_set(frame, by)
     grouped = frame.groupby(list(by), sort=False)
     mean = grouped[metrics].mean().add_suffix(" mean")
     std = grouped[metrics].std(ddof=1).fillna(0.0).add_suffix(" std")
@@ -108,11 +125,12 @@ def summarize(frame: pd.DataFrame, metrics=None, by=("method", "variant", "data"
 
 
 def mean_std_table(frame: pd.DataFrame, metrics, by=("method", "variant"), digits: int = 1) -> pd.DataFrame:
-    """``mean ± std`` strings per group, for display."""
+    """``mean ± std`` strings per group, for display (a single seed shows its value and ``(1 seed)``: no spread)."""
     summary = summarize(frame, metrics, by=tuple(by) + ("data", "profile"))
     table = summary[list(by) + ["data", "profile", "seeds"]].copy()
     for m in metrics:
-        table[m] = [f"{mu:.{digits}f} ± {sd:.{digits}f}" for mu, sd in zip(summary[f"{m} mean"], summary[f"{m} std"])]
+        table[m] = [f"{mu:.{digits}f} (1 seed)" if n == 1 else f"{mu:.{digits}f} ± {sd:.{digits}f}"
+                    for mu, sd, n in zip(summary[f"{m} mean"], summary[f"{m} std"], summary["seeds"])]
     return table
 
 

@@ -150,3 +150,20 @@ def test_rows_for_run_falls_back_to_the_committed_rows_and_says_so(capsys):
     assert "t.csv has no rows for llp, full profile yet" in note and "make sweeps PROFILE=full" in note
     empty = rows_for_run(frame[frame.profile == "full"], "synthetic", "quick")  # the course's own: never a fallback
     assert empty.rows.empty and not empty.fallback
+
+
+def test_two_data_sets_are_never_averaged_into_one_row():
+    import pandas as pd
+    import pytest
+
+    from avvp_lib.results import mean_std_table, summarize
+
+    rows = pd.DataFrame({"method": ["HAN"] * 4, "variant": ["main"] * 4, "data": ["synthetic"] * 4,
+                         "profile": ["quick"] * 4, "seed": [0, 1, 0, 1], "segment/A": [50.0, 52.0, 10.0, 12.0],
+                         "data_fingerprint": ["aaa", "aaa", "bbb", "bbb"]})
+    with pytest.raises(ValueError, match=r"mix data sets, e.g. .*HAN.*data fingerprints \['aaa', 'bbb'\]"):
+        summarize(rows, ["segment/A"])
+    one = rows[rows.data_fingerprint == "aaa"]
+    assert summarize(one, ["segment/A"])["segment/A mean"].tolist() == [51.0]
+    assert mean_std_table(one, ["segment/A"])["segment/A"].tolist() == ["51.0 ± 1.4"]
+    assert mean_std_table(one[one.seed == 0], ["segment/A"])["segment/A"].tolist() == ["50.0 (1 seed)"]

@@ -79,3 +79,19 @@ def test_the_gpu_check_stops_cleanly_without_a_gpu(tmp_path):
     assert proc.returncode == 3
     assert "no NVIDIA GPU here" in proc.stderr
     assert sorted((REPO_ROOT / "benchmarks" / "results").iterdir()) == before
+
+
+def test_generator_logits_under_the_switch_keep_the_shape_and_compute_only_the_first_batches(monkeypatch):
+    from avvp_lib.models.uwav import PseudoLabelGenerator
+    from avvp_lib.pseudo_labels import generator_kwargs, generator_logits
+
+    torch.manual_seed(0)
+    gen = PseudoLabelGenerator(**generator_kwargs("quick"))
+    clip, clap = torch.randn(10, 10, 768), torch.randn(10, 10, 512)
+    text = torch.randn(25, 768), torch.randn(25, 512)
+    full_a, full_v = generator_logits(gen, clip, clap, *text, batch_size=3)
+    monkeypatch.setenv(smoke.VARIABLE, "1")
+    z_a, z_v = generator_logits(gen, clip, clap, *text, batch_size=3)
+    assert z_a.shape == full_a.shape and z_v.shape == full_v.shape
+    assert torch.allclose(z_a[:6], full_a[:6], atol=1e-5)  # the two batches computed
+    assert torch.equal(z_a[6:], z_a[:4]) and torch.equal(z_v[9], z_v[3])  # then repeated
