@@ -154,7 +154,7 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
             pm.execute_notebook(str(path), str(scratch), parameters={"profile": profile, "device": device},
                                 cwd=str(NOTEBOOK_DIR), progress_bar=False, kernel_name="python3",
                                 kernel_manager_class=ipc_kernel_manager())
-            strip_volatile_metadata(scratch, drop_injected_parameters=in_place)
+            strip_volatile_metadata(scratch, drop_injected_parameters=in_place, name=final.name)
             os.replace(scratch, final)
         except Exception as error:  # papermill raises PapermillExecutionError with the cell's traceback
             kept = final.with_name(f"{final.stem}.failed.ipynb") if not in_place else RUNS_DIR / "failed" / path.name
@@ -176,12 +176,13 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
     return 0
 
 
-def strip_volatile_metadata(path: Path, drop_injected_parameters: bool = False) -> None:
+def strip_volatile_metadata(path: Path, drop_injected_parameters: bool = False, name: str | None = None) -> None:
     """Drop what changes from run to run without changing a result - papermill's per-cell timings,
     the kernel's execution timestamps and absolute paths - so committed notebooks diff cleanly and
     name no one's home folder. Outputs are kept (nbval compares them). ``drop_injected_parameters``
     (committed copies): remove papermill's injected-parameters cell, so readers see the parameters
-    once, and renumber the execution counts 1..N."""
+    once, and renumber the execution counts 1..N. ``name``: the notebook's file name to record (default
+    ``path``'s; the runner executes into a scratch file first)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -204,7 +205,7 @@ def strip_volatile_metadata(path: Path, drop_injected_parameters: bool = False) 
             meta.pop(key, None)
         for key in ("input_path", "output_path"):
             if meta.get(key):
-                meta[key] = f"notebooks/{Path(meta[key]).name}"
+                meta[key] = f"notebooks/{name or Path(meta[key]).name}"
         meta.pop("environment_variables", None)
     tmp = path.with_name(f".{path.name}.tmp")
     nbformat.write(nb, tmp)

@@ -25,7 +25,10 @@ RESULTS_DIR = REPO_ROOT / "results"
 COMMITTED_FIGURE_DIR = REPO_ROOT / "figures"
 
 
-def _runs_dir() -> Path:
+def runs_dir() -> Path:
+    """Checkpoints, caches and scratch outputs (git-ignored): ``runs/``, ``runs/smoke/`` under ``AVVP_SMOKE=1``,
+    ``runs/perturbed/`` under ``AVVP_NUMERICS=perturbed``. Read from the environment at each call, so a switch
+    set after import (a test, a notebook cell) still moves what a training writes."""
     base = REPO_ROOT / "runs"
     if smoke.active():
         return base / "smoke"
@@ -34,12 +37,22 @@ def _runs_dir() -> Path:
     return base
 
 
-#: checkpoints, caches and scratch outputs (git-ignored)
-RUNS_DIR = _runs_dir()
-#: where new records, predictions and derived tables are written: ``results/``, or ``runs/smoke/results``
-WRITE_RESULTS_DIR = RUNS_DIR / "results" if smoke.active() else RESULTS_DIR
-RECORDS_DIR = WRITE_RESULTS_DIR / "records"
+def write_results_dir() -> Path:
+    """Where new records, predictions and derived tables go: ``results/``, or ``runs/smoke/results``."""
+    return runs_dir() / "results" if smoke.active() else RESULTS_DIR
+
+
+def records_dir() -> Path:
+    return write_results_dir() / "records"
+
+
+def write_predictions_dir() -> Path:
+    """Where a new run of a course root saves its predictions: ``results/predictions``, or aside under smoke."""
+    return write_results_dir() / "predictions"
+
+
+#: the folders as they were when the library was imported (figures, notebooks' outputs, reads)
+RUNS_DIR = runs_dir()
+RECORDS_DIR = records_dir()
 #: saved test predictions of the committed rows (read by the interval rule)
 PREDICTIONS_DIR = RESULTS_DIR / "predictions"
-#: where a new run of a course root saves its predictions: ``results/predictions``, or aside under ``AVVP_SMOKE``
-WRITE_PREDICTIONS_DIR = WRITE_RESULTS_DIR / "predictions"

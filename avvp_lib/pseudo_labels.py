@@ -32,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from avvp_lib.paths import RUNS_DIR
+from avvp_lib.paths import runs_dir
 from avvp_lib.data.dataset import AVVPData, load_split
 from avvp_lib.data.features import load_prompt_embeddings
 from avvp_lib.data.unav import UnAVData, ensure_unav, load_unav_prompts, load_unav_split
@@ -205,7 +205,7 @@ def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_wei
               "betas": list(generator_betas()), "present_weight": present_weight,
               "unav": {k: unav_meta[k] for k in ("profile", "seed", "space_seed", "knobs", "counts")}}
     config["train"].pop("device")
-    return RUNS_DIR / "uwav" / f"generator-{profile}-{config_hash(config)}", config
+    return runs_dir() / "uwav" / f"generator-{profile}-{config_hash(config)}", config
 
 
 def load_or_pretrain_generator(root: str | Path, profile: str = "quick", seed: int = 0, device: str = "auto",

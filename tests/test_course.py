@@ -83,6 +83,9 @@ def test_a_failing_in_place_execution_leaves_the_committed_notebook_unchanged(tm
     assert "planted failure" in (tmp_path / "runs" / "failed" / "02_bad.ipynb").read_text()
     assert (folder / "01_ok.ipynb").read_bytes() != good  # the one that ran to the end was replaced
     assert "fine" in (folder / "01_ok.ipynb").read_text()
+    import json
+
+    assert json.loads((folder / "01_ok.ipynb").read_text())["metadata"]["papermill"]["output_path"] == "notebooks/01_ok.ipynb"
     assert sorted(p.name for p in folder.iterdir()) == ["01_ok.ipynb", "02_bad.ipynb"]  # no scratch files left
 
 

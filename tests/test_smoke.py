@@ -50,8 +50,8 @@ def test_fit_runs_two_epochs_of_two_batches_under_the_switch(monkeypatch, tiny_r
 
 
 def test_paths_move_every_write_aside_under_the_switch():
-    code = ("from avvp_lib import paths; from avvp_lib.experiments import records, predictions, runner; "
-            "print(paths.RUNS_DIR, records.RECORDS_DIR, paths.WRITE_PREDICTIONS_DIR, runner.RUNS_DIR, sep='|')")
+    code = ("from avvp_lib import paths; from avvp_lib.experiments import records; "
+            "print(paths.RUNS_DIR, records.RecordStore().folder, paths.write_predictions_dir(), sep='|')")
 
     def folders(**env_changes):
         env = {k: v for k, v in os.environ.items() if k not in ("AVVP_SMOKE", "AVVP_NUMERICS")} | env_changes
@@ -59,11 +59,31 @@ def test_paths_move_every_write_aside_under_the_switch():
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
         return [Path(p).relative_to(REPO_ROOT).as_posix() for p in out.strip().split("|")]
 
-    assert folders() == ["runs", "results/records", "results/predictions", "runs"]
-    assert folders(AVVP_SMOKE="1") == ["runs/smoke", "runs/smoke/results/records", "runs/smoke/results/predictions",
-                                       "runs/smoke"]
-    assert folders(AVVP_NUMERICS="perturbed") == ["runs/perturbed", "results/records", "results/predictions",
-                                                  "runs/perturbed"]
+    assert folders() == ["runs", "results/records", "results/predictions"]
+    assert folders(AVVP_SMOKE="1") == ["runs/smoke", "runs/smoke/results/records", "runs/smoke/results/predictions"]
+    assert folders(AVVP_NUMERICS="perturbed") == ["runs/perturbed", "results/records", "results/predictions"]
+
+
+def test_a_switch_set_after_import_still_moves_what_a_training_writes(monkeypatch):
+    """The folders are read when a run writes, not when the library was imported: a smoke run started from a
+    process that imported avvp_lib first (a test, a notebook) never lands in the real caches or records."""
+    from avvp_lib import paths
+    from avvp_lib.experiments import records, runner
+    from avvp_lib.pseudo_labels import generator_run_dir
+
+    monkeypatch.setenv(smoke.VARIABLE, "1")
+    assert paths.runs_dir() == REPO_ROOT / "runs" / "smoke"
+    assert records.RecordStore.__dataclass_fields__["folder"].default is None  # resolved when a store opens
+    assert paths.records_dir() == REPO_ROOT / "runs" / "smoke" / "results" / "records"
+
+    class Ctx:
+        profile, fingerprint = "quick", "f" * 10
+    assert runner.run_dir("han/main", 0, Ctx, "c" * 10).is_relative_to(REPO_ROOT / "runs" / "smoke")
+    assert generator_run_dir.__module__ == "avvp_lib.pseudo_labels"
+    import inspect
+
+    assert "runs_dir()" in inspect.getsource(generator_run_dir)  # the generator cache too (it trained a smoke
+    # generator into runs/uwav once, which a real run then reused: the reason for this test)
 
 
 def test_the_gpu_check_stops_cleanly_without_a_gpu(tmp_path):

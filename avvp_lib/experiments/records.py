@@ -19,7 +19,7 @@ from pathlib import Path
 from avvp_lib.metrics import METRIC_KEYS
 
 SCHEMA = 1
-from avvp_lib.paths import RECORDS_DIR  # noqa: E402  (results/records; runs/smoke/results/records under AVVP_SMOKE)
+from avvp_lib.paths import RECORDS_DIR, records_dir  # noqa: E402,F401  (results/records; runs/smoke/results/records under AVVP_SMOKE)
 REQUIRED = ("schema", "name", "method", "variant", "features", "engine", "seed", "profile", "data",
             "data_fingerprint", "config_hash", "config", "code_version", "metrics", "train_seconds", "device",
             "timestamp", "extra")
@@ -80,11 +80,12 @@ def _validate(record: dict, where: str) -> None:
         raise RecordError(f"{where}: metrics {bad} are not finite numbers")
 
 
-def write_record(record: dict, folder: str | Path = RECORDS_DIR, replace: bool = False) -> Path:
-    """Write ``record`` under its file name in ``folder`` atomically; returns the path.
+def write_record(record: dict, folder: str | Path | None = None, replace: bool = False) -> Path:
+    """Write ``record`` under its file name in ``folder`` (default :func:`avvp_lib.paths.records_dir`, read now)
+    atomically; returns the path.
 
     Without ``replace`` an existing record with the same name is left alone and :class:`RecordExists` raised."""
-    folder = Path(folder)
+    folder = Path(folder) if folder is not None else records_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / record_filename(record)
     tmp = folder / f".{path.name}.{os.getpid()}.tmp"
@@ -131,10 +132,10 @@ def read_record(path: str | Path) -> dict:
 class RecordStore:
     """The records of one folder, looked up by key. Every file is read (and checked) when the store opens."""
 
-    folder: Path = RECORDS_DIR
+    folder: Path | None = None  # default: avvp_lib.paths.records_dir(), read when the store opens
 
     def __post_init__(self):
-        self.folder = Path(self.folder)
+        self.folder = Path(self.folder) if self.folder is not None else records_dir()
         self.refresh()
 
     def refresh(self) -> None:

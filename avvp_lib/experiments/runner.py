@@ -15,7 +15,8 @@ from pathlib import Path
 from avvp_lib.experiments.records import RecordStore, make_record
 from avvp_lib.experiments.registry import get
 
-from avvp_lib.paths import REPO_ROOT, RUNS_DIR, WRITE_PREDICTIONS_DIR
+from avvp_lib.paths import REPO_ROOT, write_predictions_dir
+from avvp_lib.paths import runs_dir as paths_runs_dir
 
 _CONTEXTS: dict = {}
 
@@ -41,7 +42,8 @@ def provenance(name: str, seed: int, ctx) -> dict:
 
 
 def run_dir(name: str, seed: int, ctx, config_hash: str, runs_dir: Path | None = None) -> Path:
-    return (Path(runs_dir) if runs_dir is not None else RUNS_DIR) / "experiments" / _slug(name.replace("/", "--")) / \
+    base = Path(runs_dir) if runs_dir is not None else paths_runs_dir()
+    return base / "experiments" / _slug(name.replace("/", "--")) / \
         f"{ctx.profile}-{ctx.fingerprint}-{config_hash}-seed{int(seed)}"
 
 
@@ -65,8 +67,8 @@ def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
     root (real features, test roots) under ``runs/predictions/<data fingerprint>/``."""
     from avvp_lib.experiments.predictions import prediction_path
 
-    base = Path(folder) if folder is not None else (WRITE_PREDICTIONS_DIR if ctx.course_root
-                                                    else RUNS_DIR / "predictions" / ctx.fingerprint)
+    base = Path(folder) if folder is not None else (write_predictions_dir() if ctx.course_root
+                                                    else paths_runs_dir() / "predictions" / ctx.fingerprint)
     return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
 
 
