@@ -36,6 +36,8 @@ ClusterName=avvp
 SlurmctldHost=$host
 SlurmUser=root
 AuthType=auth/munge
+# a requeued job waits cred_expire + 1 s before it starts again (default 120 s)
+AuthInfo=cred_expire=10
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
@@ -46,6 +48,7 @@ SelectTypeParameters=CR_CPU
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
+MailProg=/bin/true
 JobRequeue=1
 StateSaveLocation=$STATE_DIR
 SlurmdSpoolDir=$SPOOL_DIR

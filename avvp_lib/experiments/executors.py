@@ -139,12 +139,12 @@ def submit(tasks: list[Task], folder: str | Path, cluster: str = "slurm", wait: 
     delay = default_signal_delay_s(timeout_min) if signal_delay_s is None else int(signal_delay_s)
     if not 0 < delay < timeout_min * 60:
         raise ValueError(f"signal_delay_s={delay}: expected between 1 and the time limit ({timeout_min * 60 - 1} s)")
-    executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster)
+    executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster, slurm_max_num_timeout=max_num_timeout)
     parameters = {"timeout_min": timeout_min, "cpus_per_task": cpus_per_task}
     if cluster == "slurm":
         root = shlex.quote(str(REPO_ROOT))
         parameters.update(slurm_array_parallelism=array_parallelism, gpus_per_node=gpus_per_node,
-                          slurm_signal_delay_s=delay, slurm_max_num_timeout=max_num_timeout,
+                          slurm_signal_delay_s=delay,
                           slurm_setup=[f"export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}"])
         if partition:
             parameters["slurm_partition"] = partition
