@@ -51,8 +51,9 @@ def test_a_job_array_writes_both_records(tiny_root, tmp_path):
     assert f"[slurm] avvp_lib from {REPO_ROOT / 'avvp_lib'}" in logs  # the jobs ran this checkout's code
 
 
-def test_a_job_at_its_time_limit_is_requeued_and_resumes(tmp_path):
+def test_a_job_at_its_time_limit_is_requeued_and_resumes(tmp_path, monkeypatch):
     """HAN on the quick root trains longer than its 1-minute limit; the committed record is the uninterrupted run."""
+    monkeypatch.setenv("AVVP_PROGRESS", "lines")  # one line per epoch in the job's log (sbatch exports it)
     from avvp_lib.experiments.runner import context, provenance
     from avvp_lib.results import config_hash
 

@@ -108,14 +108,18 @@ def run_local(tasks: list[Task], jobs: int = 1, threads: int = 1) -> list[str]:
 
 
 class SlurmRun(Checkpointable):
-    """What a Slurm job runs: :func:`execute` on one task. At the time limit submitit calls :meth:`checkpoint`
-    (inherited: this same callable with the same task), requeues the job, and the run resumes from ``last.pt``."""
+    """What a Slurm job runs: :func:`execute` on one task. Signalled before its time limit, submitit calls
+    :meth:`checkpoint` and requeues the job with what it returns; the run then resumes from its ``last.pt``."""
 
     def __call__(self, task: Task) -> str:
         import avvp_lib
 
         print(f"[slurm] avvp_lib from {Path(avvp_lib.__file__).parent}", flush=True)
         return execute(task)
+
+    def checkpoint(self, task: Task) -> DelayedSubmission:
+        """The same task again: every finished epoch is already in ``last.pt``."""
+        return DelayedSubmission(self, task)
 
 
 def default_signal_delay_s(timeout_min: int) -> int:
@@ -138,7 +142,8 @@ def submit(tasks: list[Task], folder: str | Path, cluster: str = "slurm", wait: 
 
     delay = default_signal_delay_s(timeout_min) if signal_delay_s is None else int(signal_delay_s)
     if not 0 < delay < timeout_min * 60:
-        raise ValueError(f"signal_delay_s={delay}: expected between 1 and the time limit ({timeout_min * 60 - 1} s)")
+        raise ValueError(f"signal_delay_s={delay}: expected 1 to {timeout_min * 60 - 1} s (under the time limit, "
+                         f"timeout_min={timeout_min})")
     executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster, slurm_max_num_timeout=max_num_timeout)
     parameters = {"timeout_min": timeout_min, "cpus_per_task": cpus_per_task}
     if cluster == "slurm":
@@ -160,7 +165,7 @@ def wait_for(jobs, poll_s: float = 5.0) -> list:
     (which warns at every poll on a cluster without accounting, such as ``scripts/slurm_cluster.sh``'s). A job
     that has left the queue without a result is an error that names its logs."""
     def queued() -> set[str]:
-        out = subprocess.run(["squeue", "-h", "-o", "%F"], capture_output=True, text=True)
+        out = subprocess.run(["squeue", "--me", "-h", "-o", "%F"], capture_output=True, text=True)
         if out.returncode:
             raise RuntimeError(f"squeue exited with {out.returncode}: {out.stderr.strip()}")
         return set(out.stdout.split())
