@@ -117,21 +117,25 @@ see $LOG_DIR/slurmctld.log, $LOG_DIR/slurmd.log and /var/log/munge/munged.log"
     echo "[slurm] node $host is $state (cluster avvp, partition debug)"
 }
 
+# kill_and_wait NAME PIDFILE: SIGTERM the daemon, wait until it has exited (a second start needs it gone)
+kill_and_wait() {
+    local pid
+    pid=$(cat "$2" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || pid=$(pgrep -x "$1" || true)
+    [ -z "$pid" ] && return 0
+    kill $pid 2>/dev/null || true
+    for _ in $(seq 30); do running "$1" || return 0; sleep 1; done
+    die "$1 still running 30 s after SIGTERM (pids: $(pgrep -x "$1" | tr '\n' ' '))"
+}
+
 stop_slurm() {
-    local name pid
-    for name in slurmd slurmctld; do
-        pid=$(cat "$RUN_DIR/$name.pid" 2>/dev/null || pgrep -x "$name" || true)
-        [ -n "$pid" ] && kill $pid 2>/dev/null || true
-    done
-    for _ in $(seq 30); do running slurmd || running slurmctld || return 0; sleep 1; done
-    die "slurmd/slurmctld still running 30 s after SIGTERM (pids: $(pgrep -x 'slurmd|slurmctld' | tr '\n' ' '))"
+    kill_and_wait slurmd "$RUN_DIR/slurmd.pid"
+    kill_and_wait slurmctld "$RUN_DIR/slurmctld.pid"
 }
 
 stop() {
     stop_slurm
-    local pid
-    pid=$(cat /run/munge/munged.pid 2>/dev/null || pgrep -x munged || true)
-    [ -n "$pid" ] && kill $pid 2>/dev/null || true
+    kill_and_wait munged /run/munge/munged.pid
     echo "[slurm] stopped"
 }
 
