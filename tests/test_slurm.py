@@ -18,9 +18,13 @@ from avvp_lib.paths import REPO_ROOT, RESULTS_DIR
 
 
 def _no_idle_node() -> str | None:
+    """Why these tests cannot run here, or None when ``sinfo`` reports an idle node."""
     if shutil.which("sinfo") is None:
         return "no sinfo (scripts/slurm_cluster.sh start installs and starts a one-node cluster)"
-    out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    try:
+        out = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return "sinfo did not answer within 30 s (is slurmctld running? scripts/slurm_cluster.sh status)"
     states = out.stdout.split()
     if "idle" not in states:
         return f"no idle Slurm node (sinfo states {states}, {out.stderr.strip() or 'no error'}); " \
@@ -28,7 +32,8 @@ def _no_idle_node() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(bool(_no_idle_node()), reason=_no_idle_node() or "")
+SKIP = _no_idle_node()
+pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
 
 
 def _git_status() -> str:
