@@ -11,7 +11,8 @@
   ``results/*.csv`` is derived from the records (what ``make results`` also does);
 * executors: ``inline`` (this process), ``local --jobs N`` (N worker processes, ``--threads`` each),
   ``slurm`` (a submitit job array; ``--wait`` to block until it ends, otherwise derive later with
-  ``make results``). Re-submitting skips every run that has a record.
+  ``make results``; a job at its time limit is requeued and resumes from its last epoch). Re-submitting skips
+  every run that has a record.
 """
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def run_sweep(run_names, seeds=(0, 1, 2), profile: str = "quick", data_root=None
         ids = sorted({str(j.job_id).split("_")[0] for j in jobs})
         print(f"[sweeps] submitted {len(jobs)} run(s) as Slurm job(s) {', '.join(ids) or '-'}; logs in "
               f"{Path(folder).resolve()}", flush=True)
-        out = [job.result() for job in jobs] if wait else jobs
+        out = executors.wait_for(jobs) if wait else jobs
         if not wait:
             print("[sweeps] `make results` derives the tables once they end (or pass --wait)", flush=True)
             return [str(getattr(j, "job_id", j)) for j in out]
@@ -158,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slurm-timeout-min", type=int, default=120)
     parser.add_argument("--slurm-cpus", type=int, default=2)
     parser.add_argument("--slurm-gpus", type=int, default=0)
+    parser.add_argument("--slurm-signal-delay-s", type=int, default=None,
+                        help="Slurm signals a job this long before its limit; it is then requeued and resumes "
+                             "(default: 90 s, a sixth of limits under 9 min)")
     parser.add_argument("--wait", action="store_true", help="--executor slurm: wait for the jobs, then derive the tables")
     args = parser.parse_args(argv)
     if args.executor == "submitit":
@@ -188,7 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[sweeps] seed ensembles for {len(ensemble_names)} configuration(s); the others run sequentially",
               flush=True)
     slurm = {"partition": args.slurm_partition, "timeout_min": args.slurm_timeout_min,
-             "cpus_per_task": args.slurm_cpus, "gpus_per_node": args.slurm_gpus, "wait": args.wait}
+             "cpus_per_task": args.slurm_cpus, "gpus_per_node": args.slurm_gpus, "wait": args.wait,
+             "signal_delay_s": args.slurm_signal_delay_s}
     run_sweep(run_names, args.seeds, args.profile, args.data_root, args.device, args.executor, args.jobs,
               args.threads, args.force, args.retrain, args.records_dir, slurm)
 
