@@ -50,9 +50,9 @@ EQUIVALENT_VERSIONS = {
                "printed its training-dependent outputs bit for bit as before, the weights fingerprint is unchanged "
                "(ab4114b534c001c5) and a 30-video synthetic root is byte-identical to the old generator's (2026-12-06)")
     for old, new in (("6b36234887a4", "bea4f984f513"),   # HAN, CoLeaF
-                     ("15e277c9cc2b", "4125f5495b78"),   # UWAV, pseudo-labels
+                     ("15e277c9cc2b", "4ad72069ae98"),   # UWAV, pseudo-labels
                      ("7a21a9692ae2", "83108a4131c8"),   # LINK, VALOR
-                     ("68d76102390a", "e5878b8a381b"))   # every module
+                     ("68d76102390a", "545dfebfc9b7"))   # every module
 }
 
 
