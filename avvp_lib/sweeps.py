@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -170,7 +169,6 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--jobs {args.jobs} / --threads {args.threads}: expected integers of at least 1")
     if any(s < 0 for s in args.seeds):
         parser.error(f"--seeds {' '.join(map(str, args.seeds))}: seeds are non-negative integers")
-    os.environ.setdefault("AVVP_PROGRESS", "lines")  # one flushed line per epoch of every run (workers and jobs inherit it)
     only = [m.strip().lower() for m in args.only.split(",") if m.strip()]
     unknown = [m for m in only if m not in METHODS]
     if unknown:

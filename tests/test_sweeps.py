@@ -114,3 +114,32 @@ def test_dry_run_prints_the_plan_without_reading_data(capsys, monkeypatch):
     assert han.split()[1:] == ["standard", "40", "epochs,", "batch", "16"]  # HAN's official recipe on the full profile
     uwav = next(line for line in out if line.startswith("uwav/uwav@clip_clap"))
     assert "clip_clap" in uwav and "80 epochs, batch 64" in uwav
+
+
+def test_a_run_prints_progress_lines_and_leaves_the_process_environment_as_it_was(monkeypatch):
+    """Sweep runs print one line per epoch (AVVP_PROGRESS=lines while they execute), but the variable is
+    restored afterwards: notebook kernels started later by the same process (nbval after the unit tests)
+    must not inherit it, or their outputs change."""
+    import os
+
+    from avvp_lib.experiments import executors, runner
+
+    seen = {}
+
+    def fake_run(name, seed, *args, **kwargs):
+        seen["progress"] = os.environ.get("AVVP_PROGRESS")
+        return {"name": name, "seed": seed, "metrics": {"segment/Type@AV": 50.0}, "config_hash": "c" * 10,
+                "data_fingerprint": "f" * 10, "profile": "quick"}
+
+    monkeypatch.delenv("AVVP_PROGRESS", raising=False)
+    monkeypatch.setattr(runner, "run", fake_run)
+    monkeypatch.setattr(executors, "RecordStore", lambda *a: None, raising=False)
+    import avvp_lib.experiments.records as records
+
+    monkeypatch.setattr(records, "RecordStore", lambda *a: None)
+    monkeypatch.setattr(records, "record_filename", lambda r: "x.json")
+    assert executors.execute(executors.Task("han/main", 0)) == "x.json"
+    assert seen["progress"] == "lines" and "AVVP_PROGRESS" not in os.environ
+    monkeypatch.setenv("AVVP_PROGRESS", "off")  # the user's choice wins and stays
+    executors.execute(executors.Task("han/main", 0))
+    assert seen["progress"] == "off" and os.environ["AVVP_PROGRESS"] == "off"

@@ -55,7 +55,9 @@ def pending(tasks: list[Task], force: bool = False) -> list[Task]:
 
 
 def execute(task: Task) -> str:
-    """Run one task (in whatever process this is) and return its record's file name; prints its start and end."""
+    """Run one task (in whatever process this is) and return its record's file name; prints its start, one line
+    per epoch (``AVVP_PROGRESS=lines`` unless the caller set the variable; restored afterwards, so nothing else in
+    this process - a notebook kernel started later, another test - inherits it) and its end."""
     from avvp_lib import train
     from avvp_lib.experiments.records import RecordStore, record_filename
     from avvp_lib.experiments.runner import run
@@ -64,8 +66,16 @@ def execute(task: Task) -> str:
     train.progress_label = f"{task.name} seed {task.seed}"
     t0 = time.perf_counter()
     print(f"[run] start {task.name} seed {task.seed} ({task.profile} profile)", flush=True)
-    record = run(task.name, task.seed, task.profile, task.data_root, task.device, store=store, force=task.force,
-                 retrain=task.retrain, runs_dir=task.runs_dir, predictions_dir=task.predictions_dir)
+    set_here = train.PROGRESS_VARIABLE not in os.environ
+    if set_here:
+        os.environ[train.PROGRESS_VARIABLE] = "lines"
+    try:
+        record = run(task.name, task.seed, task.profile, task.data_root, task.device, store=store, force=task.force,
+                     retrain=task.retrain, runs_dir=task.runs_dir, predictions_dir=task.predictions_dir)
+    finally:
+        if set_here:
+            os.environ.pop(train.PROGRESS_VARIABLE, None)
+        train.progress_label = ""
     score = record["metrics"].get("segment/Type@AV")
     print(f"[run] done {task.name} seed {task.seed} in {time.perf_counter() - t0:.0f} s: segment Type@AV "
           f"{score:.1f}" if score is not None else f"[run] done {task.name} seed {task.seed}", flush=True)
