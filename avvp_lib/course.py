@@ -34,6 +34,8 @@ def check_parameters(profile: str, data_root: str | Path | None, seed: int, devi
     """Validate the papermill parameters of a notebook, with a message that names the bad value."""
     if profile not in PROFILES:
         raise ParameterError(f"profile={profile!r}: expected one of {PROFILES}")
+    if data_root is not None and not str(data_root).strip():
+        raise ParameterError("data_root='': expected None (the synthetic benchmark) or a folder in the official layout")
     if data_root is not None and not Path(data_root).is_dir():
         raise ParameterError(f"data_root={str(data_root)!r} does not exist; pass None to use the synthetic benchmark "
                              f"(generated on first use under data/synthetic/<profile>) or a folder in the official layout")

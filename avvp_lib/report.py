@@ -357,15 +357,40 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
                figures_dir: str | Path = FIGURES_DIR, main_stem: str = "09_main", n_boot: int = 1000,
                verbose: bool = True) -> dict:
     """Every results table (markdown + CSV under ``results/tables/``) and ``figures/09_*.png`` from the
-    results CSVs and saved predictions alone - no training. Returns ``{name: DataFrame}``."""
+    results CSVs and saved predictions alone - no training. Returns ``{name: DataFrame}``.
+
+    Everything is built in a staging folder under ``runs/`` and moved over the existing files only once the whole
+    derivation succeeded: a failure (a bad record, a full disk, Ctrl-C) leaves every table and figure as it was."""
+    import shutil
+    import tempfile
+
+    from avvp_lib.paths import runs_dir
+
+    results_dir = Path(results_dir)
+    final = {"tables": Path(tables_dir) if tables_dir is not None else results_dir / "tables",
+             "figures": Path(figures_dir)}
+    runs_dir().mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="staging-report-", dir=runs_dir()))
+    try:
+        made = _regenerate_into(results_dir, staging / "tables", staging / "figures", main_stem, n_boot, verbose)
+        for kind, target in final.items():
+            target.mkdir(parents=True, exist_ok=True)
+            for path in sorted((staging / kind).glob("*")):
+                shutil.move(str(path), str(target / path.name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return made
+
+
+def _regenerate_into(results_dir: Path, tables_dir: Path, figures_dir: Path, main_stem: str, n_boot: int,
+                     verbose: bool) -> dict:
+    """The body of :func:`regenerate`, writing into ``tables_dir`` and ``figures_dir``."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    results_dir = Path(results_dir)
-    tables_dir = Path(tables_dir) if tables_dir is not None else results_dir / "tables"
-    figures_dir = Path(figures_dir)
+    tables_dir.mkdir(parents=True, exist_ok=True)
     figures_dir.mkdir(parents=True, exist_ok=True)
     say = print if verbose else (lambda *a, **k: None)
     everything = read_all_results(results_dir)
@@ -483,8 +508,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures-dir", default=str(FIGURES_DIR))
     parser.add_argument("--records-dir", default=None, help="default <results-dir>/records")
     parser.add_argument("--no-derive", action="store_true", help="use results/*.csv as they are")
-    parser.add_argument("--n-boot", type=int, default=1000)
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (at least 100)")
     args = parser.parse_args(argv)
+    if args.n_boot < 100:
+        parser.error(f"--n-boot {args.n_boot}: expected at least 100 bootstrap replicates")
+    if not Path(args.results_dir).is_dir():
+        parser.error(f"--results-dir {args.results_dir}: no such folder (expected a results folder with records/ or *.csv)")
+    if args.records_dir and not Path(args.records_dir).is_dir():
+        parser.error(f"--records-dir {args.records_dir}: no such folder")
     try:
         if not args.no_derive:
             from avvp_lib.experiments.records import RecordStore

@@ -13,6 +13,11 @@ def test_unknown_profile():
         course.check_parameters("quik", None, 0, "auto")
 
 
+def test_empty_data_root_is_not_the_current_folder():
+    with pytest.raises(course.ParameterError, match="data_root='': expected None"):
+        course.check_parameters("quick", "", 0, "auto")
+
+
 def test_missing_data_root(tmp_path):
     with pytest.raises(course.ParameterError, match="does-not-exist' does not exist"):
         course.check_parameters("quick", tmp_path / "does-not-exist", 0, "auto")

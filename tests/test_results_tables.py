@@ -164,3 +164,71 @@ def test_engine_check_files_are_not_pooled_with_the_tables_they_repeat():
     both = report.everything_frame({"04_coleaf_ablations": seq, "04_coleaf_ablations_ensemble": ens},
                                    "synthetic", "quick")
     assert len(both) == 2 and set(both.config_hash) == set(seq.config_hash)
+
+
+def test_a_failed_regeneration_leaves_every_table_and_figure_as_it_was(tmp_path, monkeypatch):
+    """The tables and figures are built aside and moved into place only when the whole derivation succeeded."""
+    from avvp_lib import paths
+
+    monkeypatch.setattr(paths, "runs_dir", lambda: tmp_path / "runs")
+    res, figures = tmp_path / "results", tmp_path / "figures"
+    rows = []
+    for row in fake_rows("HAN", [50.0, 52.0]):
+        row.update(name="han/main", features="standard", data_fingerprint="fp0")
+        rows.append(row)
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS + ["name", "features", "data_fingerprint"]),
+                             res / "09_shrink.csv")
+    report.regenerate(res, None, figures, n_boot=50, verbose=False)
+    before = {p.relative_to(tmp_path): p.read_bytes() for p in (res / "tables").iterdir()}
+    assert before and not list((tmp_path / "runs").iterdir())  # the staging folder is gone after a success
+    rows[0]["segment/A"] = 10.0  # a changed row, then a failure late in the derivation
+    results.write_csv_atomic(pd.DataFrame(rows, columns=results.RESULT_COLUMNS + ["name", "features", "data_fingerprint"]),
+                             res / "09_shrink.csv")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report, "paper_table", broken)
+    with pytest.raises(OSError, match="No space left"):
+        report.regenerate(res, None, figures, n_boot=50, verbose=False)
+    assert {p.relative_to(tmp_path): p.read_bytes() for p in (res / "tables").iterdir()} == before
+    assert not list((tmp_path / "runs").iterdir())
+
+
+def test_derived_tables_are_replaced_together_or_not_at_all(tmp_path, monkeypatch):
+    from avvp_lib.experiments import derived
+
+    frames = {"09_main": pd.DataFrame({"a": [1.0]}), "09_compute": pd.DataFrame({"b": [2.0]})}
+    monkeypatch.setattr(derived, "derive", lambda store, levels=(): frames)
+
+    class Store:
+        records = [1, 2]
+    (tmp_path / "09_main.csv").write_text("old main\n")
+    (tmp_path / "09_compute.csv").write_text("old compute\n")
+    calls = {"n": 0}
+    real = pd.DataFrame.to_csv
+
+    def full_disk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(28, "No space left on device")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    with pytest.raises(OSError):
+        derived.write_tables(Store(), tmp_path, verbose=False)
+    assert (tmp_path / "09_main.csv").read_text() == "old main\n" and (tmp_path / "09_compute.csv").read_text() == "old compute\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["09_compute.csv", "09_main.csv"]
+    monkeypatch.setattr(pd.DataFrame, "to_csv", real)
+    derived.write_tables(Store(), tmp_path, verbose=False)
+    assert (tmp_path / "09_main.csv").read_text() == "a\n1.0000\n"
+
+
+def test_report_arguments_are_checked_before_anything_is_read_or_created(tmp_path, capsys):
+    for argv, message in ((["--results-dir", str(tmp_path / "typo")], "no such folder"),
+                          (["--results-dir", str(tmp_path), "--n-boot", "0"], "--n-boot 0: expected at least 100"),
+                          (["--results-dir", str(tmp_path), "--records-dir", str(tmp_path / "nope")], "no such folder")):
+        with pytest.raises(SystemExit) as stop:
+            report.main(argv)
+        assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists() and list(tmp_path.iterdir()) == []
