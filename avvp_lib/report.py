@@ -508,10 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--figures-dir", default=str(FIGURES_DIR))
     parser.add_argument("--records-dir", default=None, help="default <results-dir>/records")
     parser.add_argument("--no-derive", action="store_true", help="use results/*.csv as they are")
-    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (at least 100)")
+    parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (a positive integer)")
     args = parser.parse_args(argv)
-    if args.n_boot < 100:
-        parser.error(f"--n-boot {args.n_boot}: expected at least 100 bootstrap replicates")
+    if args.n_boot < 1:
+        parser.error(f"--n-boot {args.n_boot}: expected a positive number of bootstrap replicates")
     if not Path(args.results_dir).is_dir():
         parser.error(f"--results-dir {args.results_dir}: no such folder (expected a results folder with records/ or *.csv)")
     if args.records_dir and not Path(args.records_dir).is_dir():

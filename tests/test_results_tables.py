@@ -226,7 +226,7 @@ def test_derived_tables_are_replaced_together_or_not_at_all(tmp_path, monkeypatc
 
 def test_report_arguments_are_checked_before_anything_is_read_or_created(tmp_path, capsys):
     for argv, message in ((["--results-dir", str(tmp_path / "typo")], "no such folder"),
-                          (["--results-dir", str(tmp_path), "--n-boot", "0"], "--n-boot 0: expected at least 100"),
+                          (["--results-dir", str(tmp_path), "--n-boot", "0"], "--n-boot 0: expected a positive number"),
                           (["--results-dir", str(tmp_path), "--records-dir", str(tmp_path / "nope")], "no such folder")):
         with pytest.raises(SystemExit) as stop:
             report.main(argv)
