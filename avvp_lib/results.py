@@ -46,11 +46,26 @@ def make_row(method: str, variant: str, seed: int, data: str, profile: str, metr
 
 def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     """Write to a temporary file beside ``path`` and rename it over: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_csv(tmp, index=False, float_format="%.4f")
-    os.replace(tmp, path)
+    write_csvs_together({path: frame})
+
+
+def write_csvs_together(frames: dict) -> None:
+    """``{path: frame}``: every frame is written to a temporary file beside its path first, and the set is renamed
+    into place only when all were written (a full disk or an error half-way leaves every file as it was)."""
+    staged = []
+    try:
+        for path, frame in frames.items():
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            staged.append((tmp, path))
+            frame.to_csv(tmp, index=False, float_format="%.4f")
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in staged:
+        os.replace(tmp, path)
 
 
 #: columns read as text: a hash of digits only (about 1 in 100) must stay ``"0234287435"``, not become a number

@@ -83,30 +83,16 @@ def write_tables(store: RecordStore | None = None, results_dir: str | Path = RES
     """Derive every table from the records and write ``results/<table>.csv``: every table is written beside its
     target first and the set is renamed into place only when all were written (a full disk or an error half-way
     leaves every table as it was)."""
-    import os
-
     from avvp_lib.experiments.levels import controlled_fingerprints
+    from avvp_lib.results import write_csvs_together
 
     store = store if store is not None else RecordStore()
     levels = Path(results_dir) / "controlled"
     # reads and checks every record (and level file) before anything is written
     frames = derive(store, controlled_fingerprints(levels) if levels.is_dir() else ())
-    staged = {}
-    try:
+    written = {name: Path(results_dir) / f"{name}.csv" for name in frames}
+    write_csvs_together({written[name]: frame for name, frame in frames.items()})
+    if verbose:
         for name, frame in frames.items():
-            path = Path(results_dir) / f"{name}.csv"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.staged")
-            staged[name] = (tmp, path)
-            frame.to_csv(tmp, index=False, float_format="%.4f")  # the format of results.write_csv_atomic
-    except BaseException:
-        for tmp, _ in staged.values():
-            tmp.unlink(missing_ok=True)
-        raise
-    written = {}
-    for name, (tmp, path) in staged.items():
-        os.replace(tmp, path)
-        written[name] = path
-        if verbose:
-            print(f"[tables] results/{name}.csv: {len(frames[name])} rows from {len(store.records)} records", flush=True)
+            print(f"[tables] results/{name}.csv: {len(frame)} rows from {len(store.records)} records", flush=True)
     return written
