@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DATA := data/synthetic/$(PROFILE)
 
-.PHONY: setup data data-full course notebooks test test-perturbed nbval-perturbed smoke ci unit nbval sweeps shrink sweeps-ensemble sensitivity controlled bench bench-grid results experiments clean-runs
+.PHONY: setup data data-full course html notebooks test test-perturbed nbval-perturbed smoke ci unit nbval sweeps shrink sweeps-ensemble sensitivity controlled bench bench-grid results experiments clean-runs
 
 SETUP_STAMP := $(VENV)/.avvp-setup
 
@@ -22,6 +22,9 @@ data: setup  ## generate the synthetic benchmark in the official layouts
 
 course: data  ## execute every notebook headlessly with papermill into runs/notebooks/$(PROFILE)
 	$(PY) -m avvp_lib.course --profile $(PROFILE) --out runs/notebooks/$(PROFILE)
+
+html: setup  ## the committed notebooks as HTML pages whose math renders offline -> runs/html/index.html
+	$(PY) -m avvp_lib.html_export --out runs/html
 
 notebooks: data  ## re-execute the committed notebooks in place (quick profile outputs are committed)
 	$(PY) -m avvp_lib.course --profile $(PROFILE) --in-place

@@ -1,7 +1,7 @@
 """The interval rule applied to results rows: load each run's saved test predictions, bootstrap, give a verdict.
 
 A results row (``results/*.csv``, derived from the records) names its predictions file by its experiment name,
-profile, data fingerprint and seed (:func:`avvp_lib.experiments.predictions.prediction_path`); the file's
+profile, data fingerprint and seed (:func:`avvp_lib.predictions.prediction_path`); the file's
 ``meta["config_hash"]`` must be the row's, otherwise it holds another run's predictions and that is an error.
 :func:`compare` turns two configurations' rows into intervals (:func:`avvp_lib.stats.two_stage_bootstrap`) and
 verdicts (:func:`avvp_lib.stats.verdict`); every notebook's "does A beat B?" goes through it.
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from avvp_lib.experiments.predictions import PREDICTIONS_DIR, load_predictions, prediction_path
+from avvp_lib.predictions import PREDICTIONS_DIR, load_predictions, prediction_path
 from avvp_lib.metrics import METRIC_KEYS, exclusive_streams, per_video_scores
 from avvp_lib.stats import two_stage_bootstrap, verdict
 

@@ -12,39 +12,18 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
+from avvp_lib import paths
+from avvp_lib.runtime import PROFILES, ParameterError, check_parameters, prepare  # noqa: F401  (notebooks, tests)
 from avvp_lib.paths import COMMITTED_FIGURE_DIR, REPO_ROOT, RESULTS_DIR, RUNS_DIR  # noqa: F401  (notebooks read course.RESULTS_DIR)
 
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+#: the numbered notebooks: a checkout's ``notebooks/`` (an installed package has none; ``AVVP_HOME`` does not move them)
+NOTEBOOK_DIR = (paths.checkout_root() or REPO_ROOT) / "notebooks"
 #: where notebooks save figures: ``runs/figures`` (git-ignored) unless ``AVVP_FIGURE_DIR`` says otherwise.
 #: Only ``make notebooks`` (``--in-place``) points it at the committed ``figures/``, so tests and
 #: ``make course`` never rewrite tracked files.
 FIGURE_DIR = Path(os.environ.get("AVVP_FIGURE_DIR") or RUNS_DIR / "figures").resolve()
-PROFILES = ("quick", "full")
-#: the papermill parameters every notebook declares in its ``parameters`` cell (GUIDE section 4)
+#: the papermill parameters every notebook declares in its ``parameters`` cell
 PARAMETERS = ("profile", "data_root", "seed", "device")
-
-
-class ParameterError(ValueError):
-    """A notebook parameter that cannot work (typo in a profile name, a data root that does not exist)."""
-
-
-def check_parameters(profile: str, data_root: str | Path | None, seed: int, device: str) -> None:
-    """Validate the papermill parameters of a notebook, with a message that names the bad value."""
-    if profile not in PROFILES:
-        raise ParameterError(f"profile={profile!r}: expected one of {PROFILES}")
-    if data_root is not None and not str(data_root).strip():
-        raise ParameterError("data_root='': expected None (the synthetic benchmark) or a folder in the official layout")
-    if data_root is not None and not Path(data_root).is_dir():
-        raise ParameterError(f"data_root={str(data_root)!r} does not exist; pass None to use the synthetic benchmark "
-                             f"(generated on first use under data/synthetic/<profile>) or a folder in the official layout")
-    if not isinstance(seed, int) or seed < 0:
-        raise ParameterError(f"seed={seed!r}: expected a non-negative integer")
-    if device not in ("auto", "cpu") and not str(device).startswith("cuda"):
-        raise ParameterError(f"device={device!r}: expected 'auto', 'cpu' or 'cuda[:N]'")
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ParameterError(f"device={device!r} but no CUDA device is available; use 'auto' or 'cpu'")
 
 
 def injected_parameter_names() -> list[str] | None:
@@ -82,29 +61,15 @@ def check_injected_parameters(names: list[str] | None) -> None:
 
 
 def setup(profile: str = "quick", data_root: str | Path | None = None, seed: int = 0, device: str = "auto") -> dict:
-    """What every notebook's first cell calls: checks parameters, finds or generates data, fixes threads.
+    """What every notebook's first cell calls: checks the papermill parameters (names and values), finds or generates
+    data, fixes threads (:func:`avvp_lib.runtime.prepare`), and makes the figure folder.
 
     Returns a dict with ``data_root`` (Path), ``device`` (torch.device), ``data_source``, ``profile``, ``seed``.
     """
-    from avvp_lib.data.dataset import data_source_of
-    from avvp_lib.data.synth import ensure
-    from avvp_lib.train import resolve_device
-
     check_injected_parameters(injected_parameter_names())
-    check_parameters(profile, data_root, seed, device)
-    resolved = resolve_device(device)
-    if resolved.type == "cpu":
-        # One fixed thread count makes CPU numbers identical on every machine (reduction order can
-        # depend on it) and avoids oversubscription on small shared machines; AVVP_NUM_THREADS overrides.
-        torch.set_num_threads(int(os.environ.get("AVVP_NUM_THREADS", "1")))
-    if data_root is None:
-        data_root = REPO_ROOT / "data" / "synthetic" / profile
-        ensure(data_root, profile=profile, seed=0, progress=False)
-    data_root = Path(data_root)
-    source, _ = data_source_of(data_root)
+    cfg = prepare(profile, data_root, seed, device)
     FIGURE_DIR.mkdir(parents=True, exist_ok=True)
-    return {"data_root": data_root, "device": resolved, "data_source": source,
-            "profile": profile, "seed": seed}
+    return cfg
 
 
 def ipc_kernel_manager():

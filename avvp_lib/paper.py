@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-COLEAF_PART = REPO_ROOT / "data" / "paper_results_parts" / "coleaf.csv"
-UWAV_PART = REPO_ROOT / "data" / "paper_results_parts" / "uwav.csv"
-LINK_PART = REPO_ROOT / "data" / "paper_results_parts" / "link.csv"
+from avvp_lib.paths import paper_parts_dir, paper_results_file
 
-
-PAPER_RESULTS = REPO_ROOT / "data" / "paper_results.csv"
+#: the shipped files (a checkout's ``data/``, or the copy inside an installed package: :mod:`avvp_lib.paths`)
+PAPER_PARTS_DIR = paper_parts_dir()
+COLEAF_PART = PAPER_PARTS_DIR / "coleaf.csv"
+UWAV_PART = PAPER_PARTS_DIR / "uwav.csv"
+LINK_PART = PAPER_PARTS_DIR / "link.csv"
+PAPER_RESULTS = paper_results_file()
 
 
 def paper_results(path: str | Path = PAPER_RESULTS) -> pd.DataFrame:
@@ -29,9 +30,6 @@ def paper_results(path: str | Path = PAPER_RESULTS) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{path}: paper results lack columns {missing}")
     return frame
-
-
-PAPER_PARTS_DIR = REPO_ROOT / "data" / "paper_results_parts"
 
 
 def _paper_key(name: str) -> str:
@@ -199,7 +197,7 @@ def component_effects(results: pd.DataFrame, metrics=COLEAF_METRICS, digits: int
     bootstrap interval over seeds and test videos (:func:`avvp_lib.comparisons.compare`), the paper's difference,
     and the verdict of the one rule (agrees / contradicts / inconclusive)."""
     from avvp_lib.comparisons import compare, format_interval
-    from avvp_lib.experiments.predictions import PREDICTIONS_DIR
+    from avvp_lib.predictions import PREDICTIONS_DIR
 
     paper = coleaf_numbers()
     keys = coleaf_paper_keys()
@@ -236,7 +234,7 @@ def link_ablation_comparison(results: pd.DataFrame, paper: pd.DataFrame, metrics
     bootstrap interval (:func:`avvp_lib.comparisons.compare`), the paper's Table II value and change, and the
     verdict of the one rule. The paper's T+S+P row is Table I's LINK row (Table II stops at pairs)."""
     from avvp_lib.comparisons import compare
-    from avvp_lib.experiments.predictions import PREDICTIONS_DIR
+    from avvp_lib.predictions import PREDICTIONS_DIR
     from avvp_lib.methods.link import ALL_VARIANTS as link_variants
 
     ours = results[results["method"] == "LINK"]

@@ -5,15 +5,68 @@ so no figure can be mistaken for a paper reproduction.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from avvp_lib.data.annotations import LLP_CLASSES
 
 TYPE_COLORS = {"audible_only": "#1f77b4", "visible_only": "#ff7f0e", "audible_visible": "#2ca02c", "neither": "#bbbbbb"}
+
+#: One hue per method in every figure that compares methods; the feature set is the shade (see :func:`series_style`).
+METHOD_COLORS = {"HAN": "#1f77b4", "HAN (CoLeaF recipe)": "#8c564b", "CoLeaF": "#ff7f0e", "UWAV": "#2ca02c",
+                 "VALOR": "#9467bd", "LINK": "#d62728"}
+#: How a feature set is drawn: ``standard`` (VGGish + ResNet-152 + R(2+1)D) solid and dark, ``clip_clap`` light
+#: and hatched, so the two stay apart in colour and in black and white.
+FEATURE_STYLES = {"standard": {"lighten": 0.0, "hatch": "", "marker": "o"},
+                  "clip_clap": {"lighten": 0.55, "hatch": "////", "marker": "^"}}
+FEATURE_SEPARATOR = " · "  # how results.grid labels a CLIP/CLAP cell: "HAN · clip_clap"
+
+
+def lighten(color, amount: float) -> tuple[float, float, float]:
+    """``color`` mixed with white: ``amount`` 0 keeps it, 1 gives white."""
+    rgb = np.asarray(to_rgb(color))
+    return tuple(float(c) for c in rgb + (1.0 - rgb) * amount)
+
+
+def split_series_label(label: str, features: str | None = None) -> tuple[str, str]:
+    """``(method, feature set)`` of a series label such as ``"HAN · clip_clap"`` (``"standard"`` when the label
+    names none and ``features`` is not given)."""
+    method, _, tail = str(label).partition(FEATURE_SEPARATOR)
+    return method, (features or tail or "standard")
+
+
+def series_style(label: str, features: str | None = None, fallback_index: int = 0) -> dict:
+    """Face colour, edge colour and hatch of one method-on-a-feature-set series: the method's hue
+    (:data:`METHOD_COLORS`; methods outside it take ``tab10`` colours from ``fallback_index``), shaded and hatched
+    by feature set (:data:`FEATURE_STYLES`). Unknown feature sets are an error that lists the known ones."""
+    method, feats = split_series_label(label, features)
+    if feats not in FEATURE_STYLES:
+        raise ValueError(f"series {label!r}: unknown feature set {feats!r}; expected one of {sorted(FEATURE_STYLES)}")
+    base = METHOD_COLORS.get(method) or sns.color_palette("tab10")[(6 + fallback_index) % 10]
+    style = FEATURE_STYLES[feats]
+    return {"color": lighten(base, style["lighten"]), "edgecolor": to_rgb(base), "hatch": style["hatch"],
+            "marker": style["marker"], "method": method, "features": feats}
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` wrapped to lines of at most ``width`` characters (existing line breaks kept)."""
+    return "\n".join(textwrap.fill(line, width) if line else "" for line in str(text).split("\n"))
+
+
+def legend_outside(ax, handles=None, labels=None, **kwargs):
+    """A legend to the right of ``ax``, outside the axes, so it never covers data."""
+    kwargs = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "fontsize": 8,
+              "frameon": False} | kwargs
+    if handles is None:
+        return ax.legend(**kwargs)
+    return ax.legend(handles, labels, **kwargs)
 
 
 def save(fig, path: str | Path, dpi: int = 90) -> Path:
@@ -148,48 +201,63 @@ def training_curves(history: list[dict], keys: tuple[str, ...], source: str):
     return fig
 
 
+def distinct_colors(n: int) -> list:
+    """``n`` colours no two alike: ``tab10`` up to 10, ``tab20`` up to 20, then ``husl`` hues."""
+    if n <= 10:
+        return sns.color_palette("tab10", n)
+    if n <= 20:
+        return sns.color_palette("tab20", n)
+    return sns.color_palette("husl", n)
+
+
 def ablation_bars(summary, metrics: list[str], label_column: str, source: str):
-    """Bars of mean with std error bars per configuration (a ``results.summarize`` frame)."""
-    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(metrics), 3.4))
+    """Bars of mean with std error bars per configuration (a ``results.summarize`` frame): one colour per
+    configuration (:func:`distinct_colors`), the legend outside the axes, the y axis from 0."""
     names = list(summary[label_column])
+    fig, ax = plt.subplots(figsize=(2.2 + 0.16 * len(names) * len(metrics) + 1.2 * len(metrics), 3.4))
     width = 0.8 / len(names)
-    for k, name in enumerate(names):
+    for k, (name, color) in enumerate(zip(names, distinct_colors(len(names)))):
         row = summary.iloc[k]
         ax.bar(np.arange(len(metrics)) + k * width, [row[f"{m} mean"] for m in metrics], width,
-               yerr=[row[f"{m} std"] for m in metrics], capsize=2, label=name)
+               yerr=[row[f"{m} std"] for m in metrics], capsize=2, label=name, color=color,
+               error_kw={"elinewidth": 0.8})
     ax.set_xticks(np.arange(len(metrics)) + 0.4 - width / 2, metrics, fontsize=8)
+    ax.set_ylim(0, None)
     ax.set_ylabel("F (%)")
     ax.set_title(f"Ablations, mean ± std over seeds ({source})")
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax, fontsize=7)
+    fig.tight_layout()
     return fig
 
 
 def sensitivity_curves(panels: list[dict], metric: str, source: str):
-    """One column per hyper-parameter (UWAV Fig. A4-A5): top, our mean ± std over seeds against its value;
-    bottom, the values the paper reports, on an axis of its own (other data, other scale: compare shapes only;
-    "no paper points" where the paper gives none). No twin axes.
+    """One column per hyper-parameter (UWAV Fig. A4-A5): our mean ± std over seeds against its value; below it,
+    when the paper reports values for that hyper-parameter, those values on an axis of their own (other data, other
+    scale: compare shapes only). A column without paper values is one tall panel that says so. No twin axes.
 
     ``panels``: dicts with ``name`` (axis label), ``x``, ``mean``, ``std`` (ours) and ``paper`` (a
     ``{value: score}`` dict, possibly empty).
     """
-    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 5.4), squeeze=False,
-                             gridspec_kw={"height_ratios": (3, 2)})
+    fig = plt.figure(figsize=(4.3 * len(panels), 5.6))
+    grid = fig.add_gridspec(2, len(panels), height_ratios=(3, 2))
     for col, panel in enumerate(panels):
-        top, bottom = axes[0, col], axes[1, col]
         x, mean, std = (np.asarray(panel[k], dtype=float) for k in ("x", "mean", "std"))
+        has_paper = bool(panel.get("paper"))
+        top = fig.add_subplot(grid[0, col] if has_paper else grid[:, col])
         top.errorbar(x, mean, yerr=std, marker="o", capsize=3)
         top.set_ylabel(f"ours: {metric} (%)")
-        top.set_title(f"{panel['name']}: ours ({source})", fontsize=9)
-        if panel.get("paper"):
+        top.set_title(_wrap(f"{panel['name']}: ours", 38), fontsize=9)
+        if has_paper:
+            bottom = fig.add_subplot(grid[1, col], sharex=top)
             px = sorted(panel["paper"])
             bottom.plot(px, [panel["paper"][v] for v in px], "s--", color="#d62728")
             bottom.set_ylabel("paper (%)")
             bottom.set_title("the paper (real LLP, text of the figure)", fontsize=9)
+            bottom.set_xlabel(_wrap(panel["name"], 40))
+            top.tick_params(labelbottom=False)
         else:
-            bottom.text(0.5, 0.5, "no paper points", ha="center", va="center", transform=bottom.transAxes)
-            bottom.set_yticks([])
-        bottom.set_xlim(top.get_xlim())
-        bottom.set_xlabel(panel["name"])
+            top.set_xlabel(_wrap(panel["name"], 40) + "\n(the paper reports no values for this one)")
+    fig.suptitle(f"Sensitivity, mean ± std over seeds ({source})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -197,9 +265,11 @@ def sensitivity_curves(panels: list[dict], metric: str, source: str):
 def controlled_effects(effects, hypothesis: str, x_label: str, source: str):
     """Notebook 10: one panel per metric, each effect of a hypothesis (``experiment - anchor``, points with their
     95 % interval) against the measured cause; the frozen benchmark's level is ringed. ``effects``: rows of
-    ``results/10_controlled_effects.csv`` (numeric levels only) with a boolean ``frozen`` column."""
+    ``results/10_controlled_effects.csv`` (numeric levels only) with a boolean ``frozen`` column. The title
+    (``hypothesis``, any length) is wrapped to the figure's width; the legend sits to the right of the panels."""
     metrics = list(dict.fromkeys(effects["metric"]))
-    fig, axes = plt.subplots(1, len(metrics), figsize=(max(4.6 * len(metrics), 9.0), 3.6), squeeze=False)
+    width = max(4.6 * len(metrics), 9.0) + 1.6
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 3.9), squeeze=False)
     palette = dict(zip(dict.fromkeys(effects["effect"]), sns.color_palette("colorblind")))
     for ax, metric in zip(axes[0], metrics):
         for label, rows in effects[effects["metric"] == metric].groupby("effect", sort=False):
@@ -211,9 +281,170 @@ def controlled_effects(effects, hypothesis: str, x_label: str, source: str):
             ax.scatter(x[frozen], d[frozen], s=140, facecolors="none", edgecolors="black", zorder=3)
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_title(metric.replace("segment/", "segment ") + " difference (points)", fontsize=9)
-    axes[0, 0].legend(fontsize=7, loc="best", frameon=True)
+    handles = [Line2D([], [], color=c, marker="o", label=e) for e, c in palette.items()]
+    handles.append(Line2D([], [], ls="", marker="o", ms=11, markerfacecolor="none", markeredgecolor="black",
+                          label="frozen benchmark"))
+    legend_outside(axes[0, -1], handles, [h.get_label() for h in handles], fontsize=8)
     fig.supxlabel(x_label, fontsize=8)  # one x for every panel
-    fig.suptitle(f"{hypothesis}\n({source}; ringed: the frozen benchmark; bars: 95 % two-stage bootstrap)", fontsize=9)
+    chars = int(width * 72 / 9 * 1.45)  # characters of 9-pt text across the figure
+    fig.suptitle(_wrap(hypothesis, chars) + f"\n({source}; ringed: the frozen benchmark; bars: 95 % two-stage "
+                 "bootstrap)", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def method_bars(summary, columns: list[str], source: str, ylabel: str = "F (%)", title: str | None = None,
+                label_column: str = "method"):
+    """Grouped bars (mean ± std over seeds) of methods on feature sets, one group per metric in ``columns``.
+
+    ``summary``: a ``results.summarize`` frame with ``<column> mean``/``<column> std``, ``seeds`` and
+    ``label_column`` holding labels like ``"HAN"`` / ``"HAN · clip_clap"`` (``grid.with_grid_labels``). Within a group
+    the bars go method by method, each method's CLIP/CLAP bar beside its standard one; colours follow
+    :func:`series_style` (hue = method, light and hatched = CLIP/CLAP). The legend, outside the axes, lists the
+    standard-feature series in its first column and the CLIP/CLAP ones in its second."""
+    labels = list(summary[label_column])
+    methods = list(dict.fromkeys(split_series_label(label)[0] for label in labels))
+    feature_rank = {f: i for i, f in enumerate(FEATURE_STYLES)}
+
+    def rank(label):
+        method, feats = split_series_label(label)
+        return methods.index(method), feature_rank.get(feats, len(feature_rank))
+
+    order = sorted(range(len(labels)), key=lambda i: rank(labels[i]))
+    fig, ax = plt.subplots(figsize=(12.5, 3.8))
+    width = 0.84 / max(1, len(order))
+    x = np.arange(len(columns))
+    handles = {}
+    for k, i in enumerate(order):
+        row = summary.iloc[i]
+        style = series_style(labels[i], fallback_index=methods.index(split_series_label(labels[i])[0]))
+        bars = ax.bar(x + k * width, [row[f"{c} mean"] for c in columns], width,
+                      yerr=[row[f"{c} std"] for c in columns], capsize=1.5, color=style["color"],
+                      edgecolor=style["edgecolor"], hatch=style["hatch"], linewidth=0.6, error_kw={"elinewidth": 0.7},
+                      label=f"{labels[i]} (n={int(row['seeds'])})" if "seeds" in row else str(labels[i]))
+        handles[labels[i]] = bars
+    ax.set_xticks(x + 0.42 - width / 2, [c.split("/")[-1] for c in columns])
+    ax.set_xlim(-0.3, len(columns) - 0.1)
+    ax.set_ylim(0, None)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"Main results, mean ± std over seeds ({source})")
+    by_features = sorted(handles, key=lambda label: (rank(label)[1], rank(label)[0]))
+    two = len({split_series_label(label)[1] for label in labels}) > 1
+    legend_outside(ax, [handles[label] for label in by_features],
+                   [handles[label].get_label() for label in by_features], ncol=2 if two else 1, fontsize=7.5,
+                   title="standard features  |  CLIP / CLAP (hatched)" if two else None, title_fontsize=7.5)
+    fig.tight_layout()
+    return fig
+
+
+def old_vs_new_scatter(gap, source: str, level: str = "segment"):
+    """A vs Ao and V vs Vo per run group (a ``report.old_vs_new_gap`` frame): colour = method
+    (:data:`METHOD_COLORS`), marker = feature set (filled circles: standard; light triangles: CLIP/CLAP). The
+    distance below the diagonal is what A / V over-count. Both legends sit to the right of the panels."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.9))
+    features = gap["features"] if "features" in gap.columns else ["standard"] * len(gap)
+    gap = gap.assign(_features=list(features))
+    methods = list(dict.fromkeys(gap["method"]))
+    for ax, (old, new) in zip(axes, (("A", "Ao"), ("V", "Vo"))):
+        x, y = gap[f"{level}/{old}"], gap[f"{level}/{new}"]
+        for (method, feats), sub in gap.groupby(["method", "_features"], sort=False):
+            style = series_style(method, feats, fallback_index=methods.index(method))
+            ax.scatter(sub[f"{level}/{old}"], sub[f"{level}/{new}"], s=30, marker=style["marker"],
+                       facecolor=style["color"], edgecolor=style["edgecolor"], linewidth=0.9)
+        lo, hi = min(x.min(), y.min()) - 2, max(x.max(), y.max()) + 2
+        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
+        ax.set_xlabel(f"{old} (%)")
+        ax.set_ylabel(f"{new} (%)")
+        ax.set_title(f"{old} vs {new}, {level} level")
+    colour_handles = [Patch(facecolor=series_style(m, "standard", methods.index(m))["color"], label=m)
+                      for m in methods]
+    used = list(dict.fromkeys(gap["_features"]))
+    marker_handles = [Line2D([], [], ls="", marker=FEATURE_STYLES[f]["marker"], ms=6,
+                             markerfacecolor=lighten("#555555", FEATURE_STYLES[f]["lighten"]),
+                             markeredgecolor="#555555", label=f"{f} features") for f in used if f in FEATURE_STYLES]
+    first = legend_outside(axes[1], colour_handles, [h.get_label() for h in colour_handles], title="method",
+                           title_fontsize=8)
+    axes[1].add_artist(first)
+    legend_outside(axes[1], marker_handles, [h.get_label() for h in marker_handles], title="feature set",
+                   title_fontsize=8, bbox_to_anchor=(1.01, 0.35))
+    fig.suptitle(f"Old vs new metrics, every run group ({source})")
+    fig.tight_layout()
+    return fig
+
+
+def seed_bars(long, x: str, y: str, hue: str, order: list[str], source: str, title: str, ylabel: str):
+    """Bars of the mean over seeds with ± std error bars and one dot per seed (a long frame: one row per
+    ``x`` value, ``hue`` value and seed). The y axis starts at 0, so bar heights compare; the legend sits outside."""
+    import matplotlib.ticker as mticker
+
+    fig, ax = plt.subplots(figsize=(11.5, 3.8))
+    hues = list(dict.fromkeys(long[hue]))
+    palette = dict(zip(hues, distinct_colors(len(hues))))
+    sns.barplot(data=long, x=x, y=y, hue=hue, order=order, hue_order=hues, palette=palette, errorbar="sd",
+                capsize=0.1, err_kws={"linewidth": 1.0}, ax=ax)
+    sns.stripplot(data=long, x=x, y=y, hue=hue, order=order, hue_order=hues, dodge=True, palette="dark:k", size=2.5,
+                  legend=False, ax=ax)
+    ax.set_ylim(0, float(long[y].max()) * 1.08)
+    ax.yaxis.set_minor_locator(mticker.AutoMinorLocator(2))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    handles = [Patch(facecolor=palette[h], label=h) for h in hues]
+    legend_outside(ax, handles, hues)
+    ax.tick_params(axis="x", rotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title} ({source})")
+    fig.tight_layout()
+    return fig
+
+
+def threshold_bars(theta_a, theta_v, source: str, classes=LLP_CLASSES):
+    """Class-wise thresholds (logits) per modality, audio and visual side by side. A threshold of ``+inf`` (no
+    positive segment of that class and modality to fit it on: the label never fires) is drawn as a hatched bar to
+    the top of the axes marked "never fires"; every finite value also gets a tick at its height, so a value near 0
+    reads as a value, not as a missing bar."""
+    theta = {"audio": np.asarray(theta_a, dtype=float), "visual": np.asarray(theta_v, dtype=float)}
+    for name, t in theta.items():
+        if t.shape != (len(classes),):
+            raise ValueError(f"theta_{name[0]}: expected {len(classes)} class thresholds, found shape {t.shape}")
+        if np.isnan(t).any() or np.isneginf(t).any():
+            raise ValueError(f"theta_{name[0]}: NaN or -inf thresholds at classes "
+                             f"{[classes[i] for i in np.nonzero(np.isnan(t) | np.isneginf(t))[0]]}")
+    finite = np.concatenate([t[np.isfinite(t)] for t in theta.values()] + [np.zeros(1)])
+    low, high = float(finite.min()), float(finite.max())
+    pad = 0.15 * max(high - low, 1.0)
+    top = high + pad
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    colors = {"audio": "#1f77b4", "visual": "#ff7f0e"}
+    never = []
+    for shift, (name, t) in zip((-0.2, 0.2), theta.items()):
+        xs = np.arange(len(classes)) + shift
+        ok = np.isfinite(t)
+        ax.bar(xs[ok], t[ok], width=0.4, color=colors[name], label=rf"{name} $\theta^{name[0]}$")
+        ax.scatter(xs[ok], t[ok], marker="_", s=60, color="black", linewidths=1.0, zorder=3)
+        if (~ok).any():
+            ax.bar(xs[~ok], top - (low - pad), bottom=low - pad, width=0.4, facecolor="white", edgecolor=colors[name],
+                   hatch="xxx", linewidth=0.8)  # the whole height: +inf is above any finite cut
+            for xi in xs[~ok]:
+                ax.text(xi, (top + low - pad) / 2, "never fires (+inf)", ha="center", va="center", rotation=90,
+                        fontsize=7, color=colors[name], bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
+            never += [f"{classes[i]} ({name})" for i in np.nonzero(~ok)[0]]
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_ylim(low - pad, top)
+    ax.set_xlim(-0.7, len(classes) - 0.3)
+    ax.set_xticks(range(len(classes)), classes, rotation=75, fontsize=8)
+    ax.set_ylabel("threshold (logit)")
+    handles = [Patch(facecolor=colors[n], label=rf"{n} $\theta^{n[0]}$") for n in theta]
+    if never:
+        handles.append(Patch(facecolor="white", edgecolor="#555555", hatch="xxx",
+                             label="+inf: no positive segment\nin val, never fires"))
+    handles.append(Line2D([], [], ls="", marker="_", ms=8, color="black", label="value (ticks show\nvalues near 0)"))
+    legend_outside(ax, handles, [h.get_label() for h in handles])
+    note = f"; never fires: {', '.join(never)}" if never else "; every threshold finite"
+    ax.set_title(_wrap(f"Class-wise thresholds fitted on the validation split's dense labels ({source}{note})", 130),
+                 fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from avvp_lib import paths
 from avvp_lib.metrics import METRIC_KEYS
 from avvp_lib.paper import component_effects, paper_results_all
 from avvp_lib.results import (RESULT_COLUMNS, RESULTS_DIR, TABLE6_COLUMNS, flag_stale, mean_std_table, read_results,
@@ -31,18 +32,20 @@ PAPER_TABLES = {"coleaf6": (("CoLeaF", "6"),), "table1": (("UWAV", "1"), ("LINK"
 #: display order of the methods of the main sweep
 METHOD_ORDER = ("HAN", "CoLeaF", "UWAV", "VALOR", "LINK")
 TABLES_DIR = RESULTS_DIR / "tables"
-FIGURES_DIR = Path(__file__).resolve().parents[1] / "figures"
+FIGURES_DIR = paths.COMMITTED_FIGURE_DIR
 
 
 def read_all_results(results_dir: str | Path = RESULTS_DIR) -> dict[str, pd.DataFrame]:
-    """Every results table of the registry present in ``results_dir``, by name (stale rows flagged).
+    """Every course table of the registry present in ``results_dir``, by name (stale rows flagged). Tables of
+    methods registered outside the course catalog are left out, so a method of your own never changes what the
+    notebooks print.
 
     A table that is there but cannot be read (not CSV, empty, a missing column or field) is an error naming
     the file - never skipped: a report that leaves a table out must not look complete."""
     from avvp_lib.experiments import tables
 
     out = {}
-    for name in tables():
+    for name in tables(course_only=True):
         path = Path(results_dir) / f"{name}.csv"
         if path.exists():
             out[name] = flag_stale(read_results(path))
@@ -231,11 +234,11 @@ def metric_disagreements(table: pd.DataFrame, old: str, new: str, name_column: s
 
 # ------------------------------------------------------------------------ predictions -> numbers
 def prediction_runs(profile: str | None = None, data: str | None = None, current_rows: pd.DataFrame | None = None,
-                    folder: str | Path = RESULTS_DIR / "predictions") -> pd.DataFrame:
+                    folder: str | Path = paths.PREDICTIONS_DIR) -> pd.DataFrame:
     """Saved test predictions (``results/predictions``): one row per file (``name, method, variant, features,
     seed, ..., path``); with ``current_rows``, only files whose (name, seed, config_hash) has a row there, with
     the row's ``method`` label."""
-    from avvp_lib.experiments.predictions import saved_predictions
+    from avvp_lib.predictions import saved_predictions
 
     index = saved_predictions(profile, data, folder)
     if current_rows is not None and len(index):
@@ -252,7 +255,7 @@ def per_class_f1_by_method(index: pd.DataFrame, level: str = "segment") -> pd.Da
     ``<method> audio`` / ``<method> visual``, columns the 25 classes."""
     from avvp_lib.data.annotations import LLP_CLASSES
     from avvp_lib.metrics import per_class_f1
-    from avvp_lib.experiments.predictions import load_predictions
+    from avvp_lib.predictions import load_predictions
 
     rows = {}
     for method, sub in index.groupby("method", sort=False):
@@ -267,44 +270,21 @@ def per_class_f1_by_method(index: pd.DataFrame, level: str = "segment") -> pd.Da
 
 # --------------------------------------------------------------------------------------- figures
 def figure_main_bars(frame: pd.DataFrame, source: str, level: str = "segment"):
-    """Seed mean and spread (std) of the classic and CoLeaF metrics per method."""
-    import matplotlib.pyplot as plt
+    """Seed mean and spread (std) of the classic and CoLeaF metrics per method (and feature set):
+    :func:`avvp_lib.plots.method_bars`."""
+    from avvp_lib import plots
 
     cols = [f"{level}/{c}" for c in ("A", "Ao", "V", "Vo", "AV", "Type@AV", "Type@AVo")]
     s = _order(summarize(frame, cols, by=("method",)))
-    fig, ax = plt.subplots(figsize=(10, 3.4))
-    width = 0.8 / max(1, len(s))
-    x = np.arange(len(cols))
-    for k in range(len(s)):
-        r = s.iloc[k]
-        ax.bar(x + k * width, [r[f"{c} mean"] for c in cols], width, yerr=[r[f"{c} std"] for c in cols], capsize=2,
-               label=f"{r['method']} (n={r['seeds']})")
-    ax.set_xticks(x + 0.4 - width / 2, [c.split("/")[1] for c in cols])
-    ax.set_ylabel(f"{level}-level F (%)")
-    ax.set_title(f"Main results, mean ± std over seeds ({source})")
-    ax.legend(fontsize=8, ncol=min(5, len(s)))
-    fig.tight_layout()
-    return fig
+    return plots.method_bars(s, cols, source, ylabel=f"{level}-level F (%)")
 
 
 def figure_old_vs_new(gap: pd.DataFrame, source: str, level: str = "segment"):
-    """A vs Ao and V vs Vo per run group: the distance to the diagonal is what A / V over-count."""
-    import matplotlib.pyplot as plt
+    """A vs Ao and V vs Vo per run group: the distance to the diagonal is what A / V over-count
+    (:func:`avvp_lib.plots.old_vs_new_scatter`: colour = method, marker = feature set)."""
+    from avvp_lib import plots
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    for ax, (old, new) in zip(axes, (("A", "Ao"), ("V", "Vo"))):
-        x, y = gap[f"{level}/{old}"], gap[f"{level}/{new}"]
-        for method, sub in gap.groupby("method", sort=False):
-            ax.scatter(sub[f"{level}/{old}"], sub[f"{level}/{new}"], label=method, s=25)
-        lo, hi = min(x.min(), y.min()) - 2, max(x.max(), y.max()) + 2
-        ax.plot([lo, hi], [lo, hi], color="grey", lw=0.8, ls="--")
-        ax.set_xlabel(f"{old} (%)")
-        ax.set_ylabel(f"{new} (%)")
-        ax.set_title(f"{old} vs {new}, {level} level")
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"Old vs new metrics, every run group ({source})")
-    fig.tight_layout()
-    return fig
+    return plots.old_vs_new_scatter(gap, source, level)
 
 
 def figure_per_class_heatmap(f1: pd.DataFrame, source: str):
@@ -364,15 +344,14 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
     import shutil
     import tempfile
 
-    from avvp_lib.paths import runs_dir
-
     results_dir = Path(results_dir)
     final = {"tables": Path(tables_dir) if tables_dir is not None else results_dir / "tables",
              "figures": Path(figures_dir)}
-    runs_dir().mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-report-", dir=runs_dir()))
+    paths.runs_dir().mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="staging-report-", dir=paths.runs_dir()))
     try:
-        made = _regenerate_into(results_dir, staging / "tables", staging / "figures", main_stem, n_boot, verbose)
+        made = _regenerate_into(results_dir, staging / "tables", staging / "figures", main_stem, n_boot, verbose,
+                                shown_tables=final["tables"])
         for kind, target in final.items():
             target.mkdir(parents=True, exist_ok=True)
             for path in sorted((staging / kind).glob("*")):
@@ -383,8 +362,9 @@ def regenerate(results_dir: str | Path = RESULTS_DIR, tables_dir: str | Path | N
 
 
 def _regenerate_into(results_dir: Path, tables_dir: Path, figures_dir: Path, main_stem: str, n_boot: int,
-                     verbose: bool) -> dict:
-    """The body of :func:`regenerate`, writing into ``tables_dir`` and ``figures_dir``."""
+                     verbose: bool, shown_tables: Path | None = None) -> dict:
+    """The body of :func:`regenerate`, writing into ``tables_dir`` and ``figures_dir`` (log lines name
+    ``shown_tables``, where the tables end up)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -400,7 +380,7 @@ def _regenerate_into(results_dir: Path, tables_dir: Path, figures_dir: Path, mai
     def put(frame, name, title):
         made[name] = frame
         write_table(frame, name, title, tables_dir)
-        say(f"[results] results/tables/{name}.md  ({title})")
+        say(f"[results] {paths.shown(Path(shown_tables or tables_dir) / f'{name}.md')}  ({title})")
 
     put(stale_summary(everything), "stale", "Results files and stale rows (written by other code versions)")
     for stem, frame in everything.items():  # every sweep CSV: mean ± std per method/variant/features, all 18 metrics
@@ -417,7 +397,7 @@ def _regenerate_into(results_dir: Path, tables_dir: Path, figures_dir: Path, mai
             f"Reported in the papers ({label}; real LLP, single runs) - not our runs")
     main = everything.get(main_stem)
     if main is None:
-        say(f"[results] no results/{main_stem}.csv yet: run python -m avvp_lib.sweeps first")
+        say(f"[results] no {paths.shown(results_dir / f'{main_stem}.csv')} yet: run python -m avvp_lib.sweeps first")
         return made
     from avvp_lib.comparisons import comparison_table
     from avvp_lib.grid import GRID_METRICS, comparison_pairs, figure_intervals, with_grid_labels
@@ -504,18 +484,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m avvp_lib.report",
                                      description="Derive results/*.csv from the run records, then regenerate every "
                                                  "results table and figure, without training.")
-    parser.add_argument("--results-dir", default=str(RESULTS_DIR))
+    parser.add_argument("--results-dir", default=None,
+                        help=f"default: the parent of --records-dir when given, else {paths.shown(paths.RESULTS_DIR)}")
     parser.add_argument("--figures-dir", default=str(FIGURES_DIR))
     parser.add_argument("--records-dir", default=None, help="default <results-dir>/records")
     parser.add_argument("--no-derive", action="store_true", help="use results/*.csv as they are")
     parser.add_argument("--n-boot", type=int, default=1000, help="bootstrap replicates (a positive integer)")
     args = parser.parse_args(argv)
+    if args.results_dir is None:  # tables are derived beside their records
+        args.results_dir = str(paths.tables_beside(args.records_dir) if args.records_dir else paths.RESULTS_DIR)
     if args.n_boot < 1:
         parser.error(f"--n-boot {args.n_boot}: expected a positive number of bootstrap replicates")
-    if not Path(args.results_dir).is_dir():
-        parser.error(f"--results-dir {args.results_dir}: no such folder (expected a results folder with records/ or *.csv)")
     if args.records_dir and not Path(args.records_dir).is_dir():
         parser.error(f"--records-dir {args.records_dir}: no such folder")
+    if not Path(args.results_dir).is_dir():
+        parser.error(f"--results-dir {args.results_dir}: no such folder (expected a results folder with records/ or *.csv)")
     try:
         if not args.no_derive:
             from avvp_lib.experiments.records import RecordStore
@@ -528,6 +511,16 @@ def main(argv: list[str] | None = None) -> int:
             if controlled.levels_present(folder=Path(args.results_dir) / "controlled"):  # notebook 10's tables
                 controlled.write_tables(store=RecordStore(records), results_dir=args.results_dir,
                                         folder=Path(args.results_dir) / "controlled")
+        else:  # the tables as they are, once they agree with the records they were derived from
+            from avvp_lib.experiments.derived import check_tables
+            from avvp_lib.experiments.records import RecordStore
+
+            records = Path(args.records_dir) if args.records_dir else Path(args.results_dir) / "records"
+            if records.is_dir():
+                check_tables(RecordStore(records), args.results_dir)
+            else:
+                print(f"[results] no records folder {records}: the tables are shown as they are, not checked "
+                      f"against the records they came from", file=sys.stderr)
         regenerate(args.results_dir, None, args.figures_dir, n_boot=args.n_boot)
     except ValueError as error:  # RecordError is a ValueError: a damaged record or table, named in the message
         print(f"[results] ERROR: {error}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Results rows: schema, atomic CSV writes, strict reading, staleness flags, aggregation (GUIDE section 2).
+"""Results rows: schema, atomic CSV writes, strict reading, staleness flags, aggregation.
 
 Every row: ``method, variant, seed, data, profile, <18 metrics>, train_seconds`` plus provenance
 (``code_version``, ``config_hash``, ``device``, ``timestamp``) so that notebooks can flag rows
@@ -6,28 +6,26 @@ produced by older code.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from avvp_lib.metrics import METRIC_KEYS
+from avvp_lib.paths import RESULTS_DIR  # noqa: F401  (re-exported: the committed tables)
 from avvp_lib.version import code_version, current_versions
 
 KEY_COLUMNS = ["method", "variant", "seed", "data", "profile"]
 RESULT_COLUMNS = KEY_COLUMNS + list(METRIC_KEYS) + ["train_seconds", "code_version", "config_hash", "device", "timestamp"]
 DATA_SOURCES = ("synthetic", "llp")
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 def config_hash(config: dict) -> str:
     """Short stable hash of a configuration dictionary (keys sorted)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    from avvp_lib.atomic import checksum
+
+    return checksum(config)[:10]
 
 
 def make_row(method: str, variant: str, seed: int, data: str, profile: str, metrics: dict, train_seconds: float,
@@ -49,23 +47,19 @@ def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> None:
     write_csvs_together({path: frame})
 
 
+#: how every results CSV writes floats (a derived table compared with its records is rendered the same way)
+CSV_FLOAT_FORMAT = "%.4f"
+
+
 def write_csvs_together(frames: dict) -> None:
     """``{path: frame}``: every frame is written to a temporary file beside its path first, and the set is renamed
     into place only when all were written (a full disk or an error half-way leaves every file as it was)."""
-    staged = []
-    try:
-        for path, frame in frames.items():
-            path = Path(path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            staged.append((tmp, path))
-            frame.to_csv(tmp, index=False, float_format="%.4f")
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, path in staged:
-        os.replace(tmp, path)
+    from avvp_lib.atomic import write_all_atomic
+
+    def writer(frame):
+        return lambda handle: frame.to_csv(handle, index=False, float_format=CSV_FLOAT_FORMAT)
+
+    write_all_atomic({path: writer(frame) for path, frame in frames.items()}, what="table")
 
 
 #: columns read as text: a hash of digits only (about 1 in 100) must stay ``"0234287435"``, not become a number
@@ -194,3 +188,8 @@ def rows_for_run(frame: pd.DataFrame, data_source: str, profile: str, data_root=
         print(f"note: {table} has no rows for {data_source}, {profile} profile yet (`make sweeps PROFILE={profile}` "
               f"writes them); showing the committed rows of {label} instead, labelled as such")
     return RunRows(committed, COMMITTED_SOURCE, COMMITTED_PROFILE, None, True)
+
+
+if __name__ == "__main__":
+    raise SystemExit("avvp_lib.results is a library module (rows, CSVs, staleness); the report is "
+                     "`python -m avvp_lib.report` (make results)")

@@ -1,7 +1,7 @@
 """Sweeps: lists of registered configurations x seeds, run by an executor, then the tables derived.
 
 ``python -m avvp_lib.sweeps --profile quick --seeds 0 1 2 [--ablations] [--tables NAME ...] [--names NAME ...]
-[--only han,coleaf,uwav,valor,link] [--executor inline|local|slurm] [--jobs N] [--engine auto|sequential|ensemble]``
+[--only FAMILY,...] [--executor inline|local|slurm] [--jobs N] [--engine auto|sequential|ensemble]``
 
 * what runs: the main table (``09_main``) unless ``--no-main``; ``--ablations`` adds each method's ablation
   tables (CoLeaF's 04, UWAV's 05-06, LINK's 07); ``--tables`` names registry tables, ``--names`` single
@@ -20,21 +20,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from avvp_lib import course
+from avvp_lib import course, paths
 from avvp_lib.experiments import executors
-from avvp_lib.experiments.registry import get, names, table
+from avvp_lib.experiments.registry import families, get, names, table
 
-METHODS = ("han", "coleaf", "uwav", "valor", "link")
 MAIN_TABLE = "09_main"
-#: each method's ablation tables (``--ablations``); VALOR's runs are LINK's baseline rows
-ABLATION_TABLES = {"han": (), "coleaf": ("04_coleaf_ablations",), "uwav": ("05_uwav_pseudolabels", "06_uwav_ablations"),
-                   "valor": ("07_link_ablations",), "link": ("07_link_ablations",)}
 #: tables whose configurations can train their seeds as one vmapped model (``--engine ensemble``)
 ENSEMBLE_TABLES = {"04_coleaf_ablations": "04_coleaf_ablations_ensemble"}
 ENGINES = ("auto", "sequential", "ensemble")
-#: the families each ``--only`` method stands for
-FAMILIES = {"han": ("han",), "coleaf": ("coleaf",), "uwav": ("uwav", "pseudo-labels"), "valor": ("valor", "link"),
-            "link": ("link", "valor")}
 
 
 def resolve_engine(engine: str, device: str = "auto") -> str:
@@ -50,15 +43,25 @@ def resolve_engine(engine: str, device: str = "auto") -> str:
     return engine
 
 
-def plan(only=METHODS, main: bool = True, ablations: bool = False, tables=(), extra_names=()) -> list[str]:
-    """The configurations to run, in table order, each once."""
-    unknown = [m for m in only if m not in METHODS]
+def methods() -> tuple[str, ...]:
+    """What ``--only`` accepts: every declared method family (the course's and any registered method's)."""
+    return tuple(families())
+
+
+def plan(only=None, main: bool = True, ablations: bool = False, tables=(), extra_names=()) -> list[str]:
+    """The configurations to run, in table order, each once. ``only``: families to keep (each with the families
+    it runs with); None keeps every family. Tables named in ``tables`` run whole unless ``only`` is given."""
+    declared = families()
+    unknown = [m for m in (only or ()) if m not in declared]
     if unknown:
-        raise KeyError(f"unknown method(s) {unknown}; expected some of {list(METHODS)}")
-    families = {f for m in only for f in FAMILIES[m]}
-    chosen = ([MAIN_TABLE] if main else []) + ([t for m in only for t in ABLATION_TABLES[m]] if ablations else [])
+        raise KeyError(f"unknown method(s) {unknown}; expected some of {list(declared)}")
+    chosen_families = set(declared) if only is None else {f for m in only for f in (m,) + declared[m].runs_with}
+    chosen = ([MAIN_TABLE] if main else [])
+    if ablations:
+        chosen += [t for m in (only or declared) for t in declared[m].ablation_tables]
     chosen += list(tables)
-    wanted = [n for t in dict.fromkeys(chosen) for n in table(t).experiments if n.partition("/")[0] in families]
+    wanted = [n for t in dict.fromkeys(chosen) for n in table(t).experiments
+              if n.partition("/")[0] in chosen_families]
     wanted += [get(n).name for n in extra_names]
     return list(dict.fromkeys(wanted))
 
@@ -81,7 +84,7 @@ def run_sweep(run_names, seeds=(0, 1, 2), profile: str = "quick", data_root=None
     print(f"[sweeps] {len(todo)} run(s) to do of {len(run_names) * len(seeds)} ({executor})", flush=True)
     if executor == "slurm":
         options = dict(slurm or {})
-        folder = options.pop("folder", course.RUNS_DIR / "submitit")
+        folder = options.pop("folder", paths.runs_dir() / "submitit")
         wait = options.pop("wait", False)
         jobs = executors.submit(todo, folder, "slurm", False, **options)
         ids = sorted({str(j.job_id).split("_")[0] for j in jobs})
@@ -99,7 +102,7 @@ def run_sweep(run_names, seeds=(0, 1, 2), profile: str = "quick", data_root=None
         if records_dir is None:
             write_tables()
         else:  # tables are derived beside their records
-            write_tables(_store(records_dir), Path(records_dir).parent)
+            write_tables(_store(records_dir), paths.tables_beside(records_dir))
     return out
 
 
@@ -135,7 +138,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m avvp_lib.sweeps", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="quick", choices=course.PROFILES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--only", default=",".join(METHODS), help=f"comma-separated subset of {','.join(METHODS)}")
+    parser.add_argument("--only", default=None,
+                        help=f"comma-separated method families (default: all; {','.join(methods())})")
     parser.add_argument("--ablations", action="store_true", help="also each method's ablation tables")
     parser.add_argument("--no-main", action="store_true", help=f"leave out the main table ({MAIN_TABLE})")
     parser.add_argument("--tables", nargs="*", default=(), help="registry tables to run (python -m avvp_lib.experiments --tables)")
@@ -150,7 +154,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="submitit is the same as slurm (a job array through submitit)")
     parser.add_argument("--jobs", type=int, default=1, help="--executor local: worker processes (at least 1)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run")
-    parser.add_argument("--records-dir", default=None, help="default results/records")
+    parser.add_argument("--records-dir", default=None,
+                        help="default results/records; the derived tables go to its parent folder and the runs' "
+                             "predictions to <its parent>/predictions")
     parser.add_argument("--dry-run", action="store_true",
                         help="print the plan (every configuration, its recipe's epochs, the number of runs) and exit; "
                              "reads no data")
@@ -169,10 +175,15 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"--jobs {args.jobs} / --threads {args.threads}: expected integers of at least 1")
     if any(s < 0 for s in args.seeds):
         parser.error(f"--seeds {' '.join(map(str, args.seeds))}: seeds are non-negative integers")
-    only = [m.strip().lower() for m in args.only.split(",") if m.strip()]
-    unknown = [m for m in only if m not in METHODS]
+    if args.records_dir is not None and Path(args.records_dir).exists() and not Path(args.records_dir).is_dir():
+        parser.error(f"--records-dir {args.records_dir}: is a file; expected a folder of run records (it is "
+                     f"created when missing)")
+    if args.data_root is not None and (not args.data_root.strip() or not Path(args.data_root).is_dir()):
+        parser.error(f"--data-root {args.data_root!r}: no such folder; expected a data root in the official layout")
+    only = None if args.only is None else [m.strip().lower() for m in args.only.split(",") if m.strip()]
+    unknown = [m for m in (only or ()) if m not in methods()]
     if unknown:
-        parser.error(f"--only: unknown method(s) {unknown}; expected some of {list(METHODS)}")
+        parser.error(f"--only: unknown method(s) {unknown}; expected some of {list(methods())}")
     import torch
 
     torch.set_num_threads(args.threads)

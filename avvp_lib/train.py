@@ -110,12 +110,32 @@ def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
 
 
 def save_atomic(obj, path: str | Path) -> None:
-    """torch.save to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
+    """torch.save to a temporary file beside ``path``, then rename: a crash never leaves half a file. A failed
+    write (a full disk) removes the partial file and is an ``OSError`` naming ``path``."""
+    from avvp_lib.atomic import write_atomic
+
+    write_atomic(path, lambda handle: torch.save(obj, handle), what="checkpoint")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file (``last.pt``, ``result.pt``) that cannot be read back."""
+
+
+def load_checkpoint(path: str | Path, map_location="cpu") -> dict:
+    """``torch.load`` of a checkpoint this module wrote; a truncated or damaged file is a :class:`CheckpointError`
+    naming it, what was expected and what was found."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as error:  # torch raises OSError, RuntimeError, EOFError or an unpickling error here
+        raise CheckpointError(f"{path}: unreadable checkpoint ({path.stat().st_size} bytes; "
+                              f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); expected "
+                              f"a complete file written by torch.save - a truncated copy? Delete it (or run with "
+                              f"--retrain) to train again") from None
+    if not isinstance(state, dict) or "config" not in state:
+        raise CheckpointError(f"{path}: expected a checkpoint dict with a 'config', found "
+                              f"{type(state).__name__}; delete it (or run with --retrain) to train again")
+    return state
 
 
 @torch.no_grad()
@@ -159,16 +179,19 @@ def evaluate_method(method: nn.Module, data: AVVPData, segment_threshold=0.5, vi
 
 
 PROGRESS_VARIABLE = "AVVP_PROGRESS"
-PROGRESS_MODES = ("off", "lines", "bar")
+PROGRESS_MODES = ("off", "lines", "bar", "notebook")
 #: what progress lines name (set by the sweep executors to the run's name and seed)
 progress_label = ""
 
 
 def progress_mode(progress: bool | str | None = None) -> str:
-    """``off``, ``lines`` (one flushed line per epoch: logs, Slurm) or ``bar`` (tqdm). ``None``: the
-    ``AVVP_PROGRESS`` variable (default ``off``); ``True`` / ``False``: ``bar`` / ``off``."""
+    """``off``, ``lines`` (one flushed line per epoch: logs, Slurm), ``bar`` (tqdm) or ``notebook`` (one line
+    updated in place, :mod:`avvp_lib.progress`). ``None``: the ``AVVP_PROGRESS`` variable (default: ``notebook``
+    inside a Jupyter kernel, else ``off``); ``True`` / ``False``: ``bar`` / ``off``."""
     if progress is None:
-        progress = os.environ.get(PROGRESS_VARIABLE, "off").strip().lower() or "off"
+        from avvp_lib.progress import in_notebook
+
+        progress = os.environ.get(PROGRESS_VARIABLE, "").strip().lower() or ("notebook" if in_notebook() else "off")
     if progress is True or progress is False:
         return "bar" if progress else "off"
     if progress not in PROGRESS_MODES:
@@ -216,7 +239,7 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
     last_path = Path(run_dir) / "last.pt" if run_dir else None
     state = None
     if last_path is not None and resume and last_path.is_file():
-        state = torch.load(last_path, map_location=device, weights_only=False)
+        state = load_checkpoint(last_path, map_location=device)
         if state.get("config") != config.to_dict():
             state = None  # a checkpoint of another configuration: start afresh
     if state is not None:
@@ -232,6 +255,11 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
         best_state, history, elapsed, best_metrics = state["best_state"], state["history"], state["elapsed"], state["best_metrics"]
 
     last_epoch = smoke.epochs(config.epochs)  # the recipe's epochs; 2 under AVVP_SMOKE=1
+    line = None
+    if mode == "notebook" and start_epoch < last_epoch:
+        from avvp_lib.progress import NotebookLine
+
+        line = NotebookLine(f"[train] {progress_label + ' ' if progress_label else ''}epoch {start_epoch + 1}/{last_epoch}")
     for epoch in _progress(range(start_epoch, last_epoch), mode, desc="epochs", initial=start_epoch,
                            total=last_epoch):
         t0 = time.perf_counter()
@@ -241,11 +269,22 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
             method.on_epoch_start(epoch)
         sums: dict[str, float] = {}
         perm = torch.randperm(n, generator=order).to(device)
-        for idx in smoke.batches(perm.split(config.batch_size)):
+        for step, idx in enumerate(smoke.batches(perm.split(config.batch_size))):
             batch = {k: v[idx] for k, v in tensors.items()}
-            loss, logs = method.training_loss(batch, epoch)
+            try:
+                loss, logs = method.training_loss(batch, epoch)
+            except RuntimeError as error:  # a BCE handed NaN probabilities stops here, before the loss exists
+                if "between 0 and 1" not in str(error):
+                    raise
+                raise FloatingPointError(f"{_where(run_dir)}epoch {epoch}, batch {step}: the model's training outputs "
+                                         f"are not probabilities in [0, 1] (NaN or infinite; torch: {error}); expected "
+                                         f"finite outputs - check the train features for extreme values (largest "
+                                         f"|value| in this batch: {_largest(batch):.3g})") from error
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"epoch {epoch}: non-finite training loss {loss.item()} (logs {logs})")
+                raise FloatingPointError(f"{_where(run_dir)}epoch {epoch}, batch {step}: non-finite training loss "
+                                         f"{loss.item()} (logs {logs}); expected a finite loss - check the train "
+                                         f"features for extreme values (largest |value| in this batch: "
+                                         f"{_largest(batch):.3g})")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if config.grad_clip:
@@ -273,11 +312,15 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
             if run_dir:
                 save_atomic({"model": best_state, "epoch": epoch, "metrics": metrics, "config": config.to_dict()},
                             Path(run_dir) / "best.pt")
-        if mode == "lines":
+        if mode in ("lines", "notebook"):
             loss_text = f"loss {record['loss']:.4f} " if "loss" in record else ""
-            print(f"[train] {progress_label + ' ' if progress_label else ''}epoch {epoch + 1}/{last_epoch} {loss_text}"
-                  f"val {config.select_metric} {score:.1f} (best {best_score:.1f}, epoch {best_epoch + 1}) "
-                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+            text = (f"[train] {progress_label + ' ' if progress_label else ''}epoch {epoch + 1}/{last_epoch} "
+                    f"{loss_text}val {config.select_metric} {score:.1f} (best {best_score:.1f}, epoch {best_epoch + 1}) "
+                    f"{time.perf_counter() - t0:.1f} s")
+            if line is not None:
+                line.update(text)
+            else:
+                print(text, flush=True)
         if last_path is not None:
             save_atomic({"model": method.state_dict(), "optimizer": optimizer.state_dict(),
                          "scheduler": scheduler.state_dict() if scheduler is not None else None,
@@ -293,13 +336,27 @@ def fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig =
     return FitResult(best_metrics, best_epoch, history, elapsed, start_epoch)
 
 
+def _where(run_dir) -> str:
+    """The run a training message is about: the sweep's label, else its checkpoint folder, else nothing."""
+    if progress_label:
+        return f"{progress_label}: "
+    return f"run {run_dir}: " if run_dir else ""
+
+
+def _largest(batch: dict) -> float:
+    """The largest finite |value| among the batch's floating-point tensors (for error messages only)."""
+    values = [t.detach().abs().nan_to_num(0, 0, 0).max().item() for t in batch.values()
+              if t.is_floating_point() and t.numel()]
+    return max(values, default=float("nan"))
+
+
 def load_or_fit(method: nn.Module, train: AVVPData, val: AVVPData, config: TrainConfig, run_dir: str | Path,
                 retrain: bool = False, **kwargs) -> FitResult:
     """Reuse a finished run in ``run_dir`` (same config) or train it; notebooks call this."""
     run_dir = Path(run_dir)
     done = run_dir / "result.pt"
     if done.is_file() and not retrain:
-        state = torch.load(done, map_location="cpu", weights_only=False)
+        state = load_checkpoint(done)
         if state["config"] == config.to_dict():
             method.load_state_dict(state["model"])
             method.to(resolve_device(config.device))

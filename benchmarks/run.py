@@ -627,7 +627,7 @@ def _grid_cell(exp, ctx, seed: int = 0):
     """``(method, train, val, recipe, extra_train, note)`` of one main-grid cell, built by its registry adapter.
     UWAV's stage 2 trains on random soft pseudo-labels of the right shape (timing only: the real ones need the
     pretrained generators, whose cost is its own row)."""
-    from avvp_lib.experiments.catalog import HAN_INPUTS, UWAVAdapter
+    from avvp_lib.experiments.adapters import HAN_INPUTS, UWAVAdapter
 
     adapter = exp.adapter
     recipe = adapter.recipe(exp.options.get("recipe_profile", ctx.profile), seed, ctx.device)
@@ -676,7 +676,8 @@ def bench_grid(b: Bench) -> None:
     """One training epoch of every cell of notebook 09's main grid on the profile's data, each with its own
     recipe and model size (the registry's adapters), with peak memory, and the projected time of the whole grid
     (epochs x 5 seeds, plus UWAV's generator pretraining once per data root)."""
-    from avvp_lib.experiments.catalog import MAIN_GRID, Context
+    from avvp_lib.experiments.catalog import MAIN_GRID
+    from avvp_lib.experiments.roots import Context
     from avvp_lib.experiments.registry import get
     from avvp_lib.pseudo_labels import (PseudoLabelGenerator, generator_betas, generator_kwargs, pretrain_config,
                                         pretrain_generator)

@@ -31,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 TAG = "nbval-tolerance"
+PROGRESS_MARKER = "avvp_progress"  # avvp_lib.progress.MARKER (this plugin loads without avvp_lib)
 EPOCH_TOLERANCE = 3
 RELATIVE_TOLERANCE = 0.10
 POINTS_FLOOR = 0.5
@@ -153,6 +154,12 @@ def snap_outputs(new_outputs, committed_outputs, sanitize, points: float | None 
     return problems
 
 
+def without_progress(outputs) -> list:
+    """The outputs minus training-progress lines (display outputs marked ``avvp_progress``: they exist only where a
+    notebook trained, and say how far it got, not what it computed)."""
+    return [o for o in outputs if not (o.get("metadata") or {}).get(PROGRESS_MARKER)]
+
+
 def install() -> None:
     """Wrap nbval's comparison for tagged cells (idempotent)."""
     from nbval import plugin
@@ -163,6 +170,7 @@ def install() -> None:
     original = cell_class.compare_outputs
 
     def compare_outputs(self, test, ref, skip_compare=None):
+        test, ref = without_progress(test), without_progress(ref)
         if TAG not in (self.cell.metadata.get("tags") or []):
             return original(self, test, ref, skip_compare)
         problems = snap_outputs(test, ref, self.sanitize)

@@ -1,4 +1,4 @@
-"""Every bad input a user can hand the course, in one place (issue 7, part 2).
+"""Every bad input a user can hand the course, in one place.
 
 Each case builds a corrupted copy of the tiny synthetic root (hard links, so copying is cheap; a file
 is always unlinked before it is rewritten, so the shared root is never touched) and checks that the
@@ -273,6 +273,57 @@ def test_missing_label_file(root):
     raises_one(AnnotationError, lambda: load_split(root, "val"), str(path), "label file not found")
 
 
+@case
+@pytest.mark.parametrize("encoding,found", [("latin-1", "another encoding (latin-1?)"),
+                                            ("utf-16", "UTF-16 (it starts with a byte-order mark)")])
+def test_label_file_not_in_utf8(root, encoding, found):
+    path = root / "annotations" / "AVVP_val_pd.csv"
+    lines = path.read_text().splitlines()
+    name, labels = lines[3].split("\t")
+    lines[3] = f"{name}\t{labels},Café"
+    rewrite(path, ("\n".join(lines) + "\n").encode(encoding))
+    line = "line 4" if encoding == "latin-1" else "line 1"
+    raises_one(AnnotationError, lambda: load_split(root, "val"),
+               f"{path}, {line}: not UTF-8 text", "expected the official files' UTF-8", f"found {found}")
+
+
+@case
+def test_eval_file_with_only_a_header(root):
+    path = root / "annotations" / "AVVP_eval_visual.csv"
+    rewrite(path, path.read_text().splitlines()[0] + "\n")
+    raises_one(AnnotationError, lambda: load_split(root, "val"),
+               str(path), "no events (a header only)", "expected at least one row")
+
+
+@case
+def test_truncated_synth_meta(root):
+    from avvp_lib.data.dataset import DataRootError
+
+    path = root / "synth_meta.json"
+    text = path.read_text()
+    rewrite(path, text[: len(text) // 2])
+    raises_one(DataRootError, lambda: load_split(root, "val"),
+               str(path), "not valid UTF-8 JSON", f"the file is {len(text[: len(text) // 2])} bytes",
+               "expected the generator's metadata")
+
+
+@case
+def test_truncated_result_checkpoint(tiny_root, tmp_path):
+    from avvp_lib.methods import HANMethod
+    from avvp_lib.train import CheckpointError, TrainConfig, load_or_fit
+
+    train, val = load_split(tiny_root, "train"), load_split(tiny_root, "val")
+    config = TrainConfig(epochs=1, device="cpu")
+    load_or_fit(HANMethod(d_model=16, ffn_dim=16), train, val, config, tmp_path / "run", progress=False)
+    path = tmp_path / "run" / "result.pt"
+    data = path.read_bytes()
+    rewrite(path, data[: len(data) // 2])
+    raises_one(CheckpointError, lambda: load_or_fit(HANMethod(d_model=16, ffn_dim=16), train, val, config,
+                                                    tmp_path / "run", progress=False),
+               str(path), f"unreadable checkpoint ({len(data) // 2} bytes", "expected a complete file written by "
+               "torch.save", "--retrain")
+
+
 # ------------------------------------------------------------------------------------------ parameters
 @case
 def test_unknown_profile():
@@ -318,10 +369,10 @@ def test_extra_train_with_wrong_number_of_rows(tiny_root):
 
 
 def test_every_case_is_counted():
-    """The enumeration of issue 7 part 2; update the number when adding a case.
+    """The enumeration of this file's cases; update the number when adding a case.
 
-    23 case functions; with the NaN/Inf and below-0/above-10 parametrisations 25 collected tests, and
-    26 bad inputs in all (the seed/device case checks two parameters).
+    27 case functions; with the NaN/Inf, below-0/above-10 and latin-1/UTF-16 parametrisations 30 collected
+    tests, and 31 bad inputs in all (the seed/device case checks two parameters).
     """
-    assert len(CASES) == len(set(CASES)) == 23, CASES
+    assert len(CASES) == len(set(CASES)) == 27, CASES
     assert all(re.match(r"test_\w+", c) for c in CASES)

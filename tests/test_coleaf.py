@@ -411,7 +411,7 @@ def _saved_runs(folder, outcomes, seeds=(0, 1)):
     """Results rows + saved predictions of ``{variant: predict(gt_a, gt_v, rng) -> (pred_a, pred_v)}``."""
     import numpy as np
 
-    from avvp_lib.experiments.predictions import prediction_path, save_predictions
+    from avvp_lib.predictions import prediction_path, save_predictions
     from avvp_lib.metrics import evaluate
 
     rng = np.random.default_rng(0)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from avvp_lib import comparisons as C
-from avvp_lib.experiments.predictions import prediction_path, save_predictions
+from avvp_lib.predictions import prediction_path, save_predictions
 from avvp_lib.metrics import evaluate
 
 

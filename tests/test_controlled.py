@@ -22,7 +22,9 @@ def test_every_hypothesis_names_registered_runs_and_keeps_the_frozen_level():
 
 
 def test_level_roots_frozen_is_the_default_root():
-    assert C.level_root("quick", "alignment", 0.3) == C.REPO_ROOT / "data" / "synthetic" / "quick"
+    from avvp_lib import paths
+
+    assert C.level_root("quick", "alignment", 0.3) == paths.synthetic_dir() / "quick"
     other = C.level_root("quick", "alignment", 0.45)
     assert other.name == "quick-alignment=0.45" and other.parent.name == "controlled"
 
@@ -84,7 +86,7 @@ def test_runs_whose_inputs_a_knob_leaves_alone_are_reused_only_when_byte_identic
     synth.generate(roots[0.3], max_videos=4, progress=False)
     synth.generate(roots[0.45], max_videos=4, progress=False, knobs=synth.knobs_with({"alignment": 0.45}))
     synth.generate(roots[0.2], max_videos=4, progress=False, knobs=synth.knobs_with({"alignment": 0.2, "noise.audio": 1.5}))
-    monkeypatch.setattr(C, "level_root", lambda profile, knob, value: roots[value])
+    monkeypatch.setattr("avvp_lib.experiments.controlled_runs.level_root", lambda profile, knob, value: roots[value])
     h = C.Hypothesis("HX", "claim", "source", "alignment", (0.2, 0.3, 0.45), ("han/main",), (), "zero_shot_auc",
                      "x", unchanged={"han/main": C.STANDARD_FOLDERS})
     store = records.RecordStore(tmp_path / "records")

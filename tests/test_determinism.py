@@ -1,4 +1,4 @@
-"""Same seed -> identical numbers on CPU, across fresh processes (issue 7, part 3).
+"""Same seed -> identical numbers on CPU, across fresh processes.
 
 ``tests/test_train.py`` checks determinism inside one process; here every run is a new Python
 process, so nothing (RNG state, caches, thread pools, import order) can carry over from one run to

@@ -1,4 +1,4 @@
-"""Main tables, paper blocks, prediction files and the no-training regeneration (issue 6)."""
+"""Main tables, paper blocks, prediction files and the no-training regeneration."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pytest
 
 from avvp_lib import paper as paper_module
 from avvp_lib import report, results
-from avvp_lib.experiments import predictions as P
+from avvp_lib import predictions as P
 from avvp_lib.metrics import METRIC_KEYS, evaluate
 
 

@@ -1,11 +1,14 @@
 """The Slurm executor on a real cluster (``scripts/slurm_cluster.sh start``): a job array through the sweeps, and a
 job that reaches its time limit, is requeued by submitit and resumes to the numbers of an uninterrupted run.
 
-Skipped unless ``sinfo`` reports an idle node. The jobs run on this machine and import this checkout's library.
+Skipped unless ``sinfo`` reports an idle node, except under ``AVVP_REQUIRE_SLURM=1`` (what ``.ci/run`` sets after
+starting the cluster), where a missing cluster fails instead. The jobs run on this machine and import this checkout's
+library.
 """
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import time
@@ -33,6 +36,8 @@ def _no_idle_node() -> str | None:
 
 
 SKIP = _no_idle_node()
+if SKIP is not None and os.environ.get("AVVP_REQUIRE_SLURM") == "1":
+    raise RuntimeError(f"AVVP_REQUIRE_SLURM=1 but {SKIP}")
 pytestmark = pytest.mark.skipif(SKIP is not None, reason=SKIP or "")
 
 

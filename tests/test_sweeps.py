@@ -67,7 +67,7 @@ def test_a_sweep_writes_records_then_derives_tables_beside_them(tiny_root, tmp_p
 
 def test_coleaf_ablations_as_a_seed_ensemble(tiny_root, tmp_path, monkeypatch):
     """One record per (configuration, seed), hashed apart from sequential runs, skipped on rerun."""
-    from avvp_lib.experiments import catalog
+    from avvp_lib.experiments import adapters
     from avvp_lib.experiments.runner import context, provenance
     from avvp_lib.methods import coleaf
 
@@ -87,14 +87,14 @@ def test_coleaf_ablations_as_a_seed_ensemble(tiny_root, tmp_path, monkeypatch):
     assert ((frame[list(METRIC_KEYS)] >= 0) & (frame[list(METRIC_KEYS)] <= 100)).all().all()
     assert frame[frame.variant == "full"]["segment/Type@AV"].nunique() == 2  # two seeds, two different models
     sequential = provenance("coleaf/full", 0, context("quick", tiny_root, "cpu"))
-    ens = catalog.ensemble_provenance(sequential, [0, 1])
+    ens = adapters.ensemble_provenance(sequential, [0, 1])
     assert made[2]["config_hash"] == results.config_hash(ens) != results.config_hash(sequential)
-    assert results.config_hash(catalog.ensemble_provenance(sequential, [0, 2])) != results.config_hash(ens)
+    assert results.config_hash(adapters.ensemble_provenance(sequential, [0, 2])) != results.config_hash(ens)
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("a configuration with all its records present was trained again")
 
-    monkeypatch.setattr(catalog.CoLeaFAdapter, "ensemble", must_not_train)
+    monkeypatch.setattr(adapters.CoLeaFAdapter, "ensemble", must_not_train)
     again = X.run_ensemble("coleaf/full", [0, 1], "quick", tiny_root, "cpu", store=store, verbose=False)
     assert [r["timestamp"] for r in again] == [r["timestamp"] for r in made[2:]]
     with pytest.raises(ValueError, match="no seed-ensemble path"):
@@ -104,9 +104,9 @@ def test_coleaf_ablations_as_a_seed_ensemble(tiny_root, tmp_path, monkeypatch):
 def test_dry_run_prints_the_plan_without_reading_data(capsys, monkeypatch):
     """``--dry-run`` lists every configuration with its recipe on the profile and counts the runs; it never sets up
     a data root (the full profile's may not exist)."""
-    from avvp_lib.experiments import catalog
+    from avvp_lib.experiments import roots
 
-    monkeypatch.setattr(catalog, "Context", lambda *a, **k: pytest.fail("--dry-run must not load data"))
+    monkeypatch.setattr(roots, "Context", lambda *a, **k: pytest.fail("--dry-run must not load data"))
     sweeps.main(["--profile", "full", "--seeds", "0", "1", "2", "3", "4", "--dry-run"])
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "[sweeps] plan: 12 configuration(s) x 5 seed(s) = 60 run(s), profile full"

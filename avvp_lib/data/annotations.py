@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from avvp_lib.paths import annotations_dir
+
 LLP_CLASSES: tuple[str, ...] = (
     "Speech", "Car", "Cheering", "Dog", "Cat", "Frying_(food)", "Basketball_bounce",
     "Fire_alarm", "Chainsaw", "Cello", "Banjo", "Singing", "Chicken_rooster", "Violin_fiddle",
@@ -37,7 +39,8 @@ EVAL_FILES = {"audio": "AVVP_eval_audio.csv", "visual": "AVVP_eval_visual.csv"}
 LABEL_COLUMNS = ("filename", "event_labels")
 EVENT_COLUMNS = ("filename", "onset", "offset", "event_labels")
 
-DEFAULT_ANNOTATION_DIR = Path(__file__).resolve().parents[2] / "data" / "annotations"
+#: the shipped label files (a checkout's ``data/annotations``, or the copy inside an installed package)
+DEFAULT_ANNOTATION_DIR = annotations_dir()
 
 
 class AnnotationError(ValueError):
@@ -119,8 +122,22 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> list[tuple[int, list[st
     """Rows of a tab-separated file as (line number, fields), after checking the header."""
     if not path.is_file():
         raise AnnotationError(f"{path}: label file not found")
-    with open(path, newline="", encoding="utf-8") as handle:
-        lines = list(csv.reader(handle, delimiter="\t"))
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            lines = list(csv.reader(handle, delimiter="\t"))
+    except UnicodeDecodeError:
+        raw = path.read_bytes()
+        try:
+            raw.decode("utf-8")
+            start = 0
+        except UnicodeDecodeError as whole:  # the position in the file (the reader's is within one chunk)
+            start = whole.start
+        kind = "UTF-16 (it starts with a byte-order mark)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else \
+            "another encoding (latin-1?)"
+        line = raw[:start].count(b"\n") + 1
+        raise AnnotationError(f"{path}, line {line}: not UTF-8 text (byte {raw[start:start + 1]!r} at byte "
+                              f"{start}); expected the official files' UTF-8, found {kind} - re-save the file as "
+                              f"UTF-8") from None
     if not lines:
         raise AnnotationError(f"{path}: empty file; expected a tab-separated header {list(columns)}")
     header = [h.strip() for h in lines[0]]
@@ -171,6 +188,9 @@ def read_dense_events(path: Path, *, strict: bool = False) -> tuple[np.ndarray, 
     always errors: the official slicing would silently wrap or clip them.
     """
     rows = _read_table(path, EVENT_COLUMNS)
+    if not rows:
+        raise AnnotationError(f"{path}: no events (a header only); expected at least one row "
+                              f"{list(EVENT_COLUMNS)} - the dense labels of val and test")
     quirks: list[Quirk] = []
     records = np.zeros(len(rows), dtype=[("line", "i4"), ("onset", "i4"), ("offset", "i4"), ("cls", "i4")])
     filenames = []

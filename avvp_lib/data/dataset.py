@@ -51,12 +51,48 @@ class AVVPData:
                         self.data_source, self.meta)
 
 
+class DataRootError(ValueError):
+    """A data root that cannot say what data it holds: unreadable metadata, or synthetic files without it."""
+
+
+META_FILE = "synth_meta.json"
+#: files only the synthetic generator writes: a root holding one of them but no ``synth_meta.json`` is a copy of a
+#: synthetic root that lost its metadata (never real LLP features)
+SYNTHETIC_MARKERS = ("diagnostics/train_tracks.npz", "synth_manifest.json", "unav100/unav_meta.json")
+
+
+def read_synth_meta(root: str | Path) -> dict | None:
+    """The generator's metadata of ``root`` (None when there is no ``synth_meta.json``). A file that is not a JSON
+    object (truncated, another encoding) is a :class:`DataRootError` naming it, what was expected and found."""
+    path = Path(root) / META_FILE
+    if not path.is_file():
+        return None
+    raw = path.read_bytes()
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataRootError(f"{path}: not valid UTF-8 JSON ({error}; the file is {len(raw)} bytes) - expected the "
+                            f"generator's metadata (a JSON object with data, profile, seed, knobs); a truncated copy? "
+                            f"Regenerate the root (python -m avvp_lib.data.synth --out {Path(root)} --force)") from None
+    if not isinstance(meta, dict):
+        raise DataRootError(f"{path}: expected a JSON object (the generator's metadata), found a "
+                            f"{type(meta).__name__}")
+    return meta
+
+
 def data_source_of(root: str | Path) -> tuple[str, dict]:
-    """``synthetic`` when the root carries our generator's metadata, else ``llp`` (real features)."""
-    meta_path = Path(root) / "synth_meta.json"
-    if meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
+    """``synthetic`` when the root carries our generator's metadata, ``llp`` (real features) when it carries no
+    trace of the generator. A root with files only the generator writes (:data:`SYNTHETIC_MARKERS`) but no
+    ``synth_meta.json`` is a :class:`DataRootError`: its numbers would otherwise be labelled as real LLP."""
+    meta = read_synth_meta(root)
+    if meta is not None:
         return meta.get("data", "synthetic"), meta
+    found = [m for m in SYNTHETIC_MARKERS if (Path(root) / m).exists()]
+    if found:
+        raise DataRootError(f"{Path(root)}: no {META_FILE}, but {found[0]} is there - expected either a synthetic "
+                            f"root with its {META_FILE} (restore it from where the root was copied, or regenerate "
+                            f"with python -m avvp_lib.data.synth) or real features without the generator's files "
+                            f"(remove {', '.join(found)}); its results would otherwise be labelled as real LLP")
     return "llp", {}
 
 

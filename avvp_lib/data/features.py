@@ -63,7 +63,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -520,24 +519,11 @@ def load_prompt_embeddings(
 def save_array_atomic(path: str | os.PathLike, array: np.ndarray) -> Path:
     """Write ``array`` as ``.npy`` at ``path`` atomically: a reader sees the old file or the new one.
 
-    The array goes to a temporary file in the same folder (same filesystem), which then
-    replaces ``path`` with ``os.replace``. An interrupted writer therefore never leaves a
-    truncated feature file behind, only a stray ``.tmp`` that is removed on error. Parent
-    folders are created. No fsync: this protects against crashes of the process, not of
-    the machine, which is what a regenerable synthetic root needs.
+    :func:`avvp_lib.atomic.write_atomic` without fsync: this protects against crashes of the
+    process, not of the machine, which is what a regenerable synthetic root needs.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from avvp_lib.atomic import write_atomic
+
     array = np.asarray(array)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, array, allow_pickle=False)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path
+    return write_atomic(path, lambda handle: np.save(handle, array, allow_pickle=False), fsync=False,
+                        what="feature file")

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -45,7 +46,7 @@ STREAM_DIMS = {name: spec.shape[1] for name, spec in STREAMS.items()}  # the lay
 STREAM_MODALITY = {"audio": "audio", "visual_2d": "visual", "visual_3d": "visual", "clip": "visual", "clap": "audio"}
 FRAMES_PER_SEGMENT = 8
 
-# Classes that sound or look alike: they share part of their prototype (GUIDE section 3).
+# Classes that sound or look alike: they share part of their prototype.
 CONFUSABLE_GROUPS: tuple[tuple[str, ...], ...] = (
     ("Lawn_mower", "Chainsaw", "Motorcycle"),
     ("Violin_fiddle", "Cello", "Acoustic_guitar", "Banjo"),
@@ -85,6 +86,38 @@ LATER_KNOBS = {"unaligned_weight": 1.0}
 UNALIGNED_STREAM = 0xA11
 
 
+#: the range each knob must lie in, ``(low, high, low_open)``: ``low < value`` when ``low_open`` else
+#: ``low <= value``, and ``value <= high``; per-stream knobs apply it to every stream. Outside it the generator writes
+#: meaningless or non-finite features (``alignment`` > 1 or ``confusability`` > 1 take the square root of a negative
+#: number), so it is checked before anything is generated.
+KNOB_RANGES = {
+    "amplitude": (0.0, float("inf"), False), "noise": (0.0, float("inf"), False),
+    "amplitude_spread": (0.0, 1.0, False), "nuisance": (0.0, float("inf"), False),
+    "frame_jitter": (0.0, float("inf"), False), "confusability": (0.0, 1.0, False),
+    "cross_leak": (0.0, 1.0, False), "alignment": (0.0, 1.0, False), "modality_gap": (0.0, float("inf"), False),
+    "unaligned_weight": (0.0, float("inf"), True),
+}
+
+
+def _range_text(name: str) -> str:
+    low, high, low_open = KNOB_RANGES[name]
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high == float('inf') else ']'}"
+
+
+def check_knobs(knobs: "SynthKnobs") -> None:
+    """Every knob finite and in :data:`KNOB_RANGES`, else a ``ValueError`` naming the knob, its allowed range and
+    the value."""
+    for name, value in asdict(knobs).items():
+        values = value.items() if isinstance(value, dict) else [(None, value)]
+        low, high, low_open = KNOB_RANGES[name]
+        for stream, number in values:
+            label = name if stream is None else f"{name}.{stream}"
+            ok = isinstance(number, (int, float)) and math.isfinite(number) and (
+                number > low if low_open else number >= low) and number <= high
+            if not ok:
+                raise ValueError(f"knob {label}={number!r}: expected a finite number in {_range_text(name)}")
+
+
 def knob_dict(knobs: "SynthKnobs") -> dict:
     """The knobs as written to ``synth_meta.json``: every knob, less the :data:`LATER_KNOBS` at their default."""
     out = asdict(knobs)
@@ -113,7 +146,9 @@ def knobs_with(overrides: dict | None = None, base: "SynthKnobs | None" = None) 
             raise KeyError(f"knob {name!r} is one number, not per stream; got {key!r}")
         else:
             values[name] = number
-    return SynthKnobs(**values)
+    knobs = SynthKnobs(**values)
+    check_knobs(knobs)
+    return knobs
 
 
 def parse_knob(text: str) -> tuple[str, float]:
@@ -258,9 +293,12 @@ def _expand_frames(x: np.ndarray, knobs: SynthKnobs, rng: np.random.Generator) -
 
 
 def _save(path: Path, array: np.ndarray, dtype) -> None:
-    tmp = path.with_name(path.name + ".tmp.npy")
-    np.save(tmp, array.astype(dtype, copy=False))
-    tmp.replace(path)
+    """``np.save`` beside ``path``, then rename; a failed write (a full disk) removes the partial file and is an
+    ``OSError`` naming the file."""
+    from avvp_lib.atomic import write_atomic
+
+    write_atomic(path, lambda handle: np.save(handle, array.astype(dtype, copy=False)), fsync=False,
+                 what=f"features file ({array.size * np.dtype(dtype).itemsize} bytes)")
 
 
 def write_annotations(out: Path, labels_dir: Path, keep: dict[str, set[str]] | None = None) -> None:
@@ -300,6 +338,7 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(PROFILES)}")
+    check_knobs(knobs or SynthKnobs())
     final = Path(out)
     final.parent.mkdir(parents=True, exist_ok=True)
     out = final.parent / f".{final.name}.partial-{os.getpid()}"
@@ -314,6 +353,9 @@ def generate(out: str | Path, profile: str = "quick", seed: int = 0, knobs: Synt
         os.replace(final, old)
     os.replace(out, final)
     shutil.rmtree(old, ignore_errors=True)
+    from avvp_lib.experiments.fingerprint import remember_manifest
+
+    remember_manifest(final)  # the digests just computed serve the first check of the renamed root
     return meta
 
 
@@ -378,6 +420,9 @@ def _generate_into(out: Path, profile: str, seed: int, knobs: SynthKnobs, labels
     meta = {"data": "synthetic", "profile": profile, "seed": seed, "knobs": knob_dict(knobs),
             "n_train": len(train), "n_val": len(labels.val), "n_test": len(labels.test),
             "feature_dtype": np.dtype(dtype).name, "seconds": round(time.perf_counter() - start, 1)}
+    from avvp_lib.experiments.fingerprint import write_manifest
+
+    write_manifest(out, use_cache=False)  # content digests beside the metadata (not part of the fingerprint)
     tmp = out / "synth_meta.json.tmp"
     tmp.write_text(json.dumps(meta, indent=2))
     tmp.replace(out / "synth_meta.json")
@@ -413,12 +458,18 @@ def _progress(total: int, enabled: bool):
 
 def ensure(out: str | Path, profile: str = "quick", seed: int = 0, progress: bool = True,
            knobs: SynthKnobs | None = None) -> dict:
-    """Generate the root unless a complete one with the same profile, seed and knobs is already there."""
+    """Generate the root unless a complete one with the same profile, seed and knobs is already there; an existing
+    root's files are checked against its content manifest first (an edited or incomplete root is a
+    :class:`avvp_lib.experiments.fingerprint.ContentError` naming the files, never silently reused)."""
+    from avvp_lib.data.dataset import read_synth_meta
+    from avvp_lib.experiments.fingerprint import check_content
+
     knobs = knobs or SynthKnobs()
-    meta_path = Path(out) / "synth_meta.json"
-    if meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
+    check_knobs(knobs)
+    meta = read_synth_meta(out) if Path(out).is_dir() else None
+    if meta is not None:
         if meta.get("profile") == profile and meta.get("seed") == seed and meta.get("knobs") == knob_dict(knobs):
+            check_content(out, strict=True)
             return meta
     return generate(out, profile, seed, knobs, progress=progress)
 

@@ -54,6 +54,7 @@ from avvp_lib.data import annotations as ann
 from avvp_lib.data import synth
 from avvp_lib.data.features import PROMPT_STREAMS, save_array_atomic
 from avvp_lib.data.features import STREAMS as FEATURE_STREAMS
+from avvp_lib.paths import unav_annotations_file
 
 UNAV_CLASSES: tuple[str, ...] = (
     'man speaking', 'woman speaking', 'kid speaking', 'male singing', 'people laughing', 'car passing by',
@@ -79,7 +80,7 @@ UNAV_CLASSES: tuple[str, ...] = (
 NUM_UNAV_CLASSES = len(UNAV_CLASSES)
 UNAV_SUBSETS = ("train", "validation", "test")
 MAX_SECONDS = 60  # longest UnAV-100 video
-DEFAULT_UNAV_JSON = Path(__file__).resolve().parents[2] / "data" / "unav100" / "unav100_annotations.json"
+DEFAULT_UNAV_JSON = unav_annotations_file()  # shipped (a checkout's data/unav100, or inside an installed package)
 UNAV_DIR = "unav100"
 #: the two streams and their width; files follow the LLP CLIP/CLAP layout (features.STREAMS) under ``unav100/``
 STREAMS = {s: FEATURE_STREAMS[s].shape[1] for s in ("clip", "clap")}

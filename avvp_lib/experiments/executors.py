@@ -144,11 +144,12 @@ def submit(tasks: list[Task], folder: str | Path, cluster: str = "slurm", wait: 
     subprocesses, which is how the tests drive it). Returns the jobs; with ``wait`` their record file names.
 
     Slurm sends SIGUSR2 ``signal_delay_s`` before ``timeout_min`` (default :func:`default_signal_delay_s`);
-    submitit then requeues the job, at most ``max_num_timeout`` times. Jobs import this checkout's library
-    (its root is put first on their ``PYTHONPATH``)."""
+    submitit then requeues the job, at most ``max_num_timeout`` times. Jobs import the library this process
+    imported (the folder that holds it is put first on their ``PYTHONPATH``) and write under the same home
+    (``AVVP_HOME``, :func:`avvp_lib.paths.home`)."""
     import submitit
 
-    from avvp_lib.paths import REPO_ROOT
+    from avvp_lib import paths
 
     delay = default_signal_delay_s(timeout_min) if signal_delay_s is None else int(signal_delay_s)
     if not 0 < delay < timeout_min * 60:
@@ -157,10 +158,11 @@ def submit(tasks: list[Task], folder: str | Path, cluster: str = "slurm", wait: 
     executor = submitit.AutoExecutor(folder=str(folder), cluster=cluster, slurm_max_num_timeout=max_num_timeout)
     parameters = {"timeout_min": timeout_min, "cpus_per_task": cpus_per_task}
     if cluster == "slurm":
-        root = shlex.quote(str(REPO_ROOT))
+        root = shlex.quote(str(paths.SOURCE_ROOT))
         parameters.update(slurm_array_parallelism=array_parallelism, gpus_per_node=gpus_per_node,
                           slurm_signal_delay_s=delay,
-                          slurm_setup=[f"export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}"])
+                          slurm_setup=[f"export PYTHONPATH={root}${{PYTHONPATH:+:$PYTHONPATH}}",
+                                       f"export {paths.HOME_VARIABLE}={shlex.quote(str(paths.home()))}"])
         if partition:
             parameters["slurm_partition"] = partition
     executor.update_parameters(**parameters)

@@ -7,14 +7,14 @@ the records of the non-frozen levels (:func:`controlled_fingerprints`): those ru
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from pathlib import Path
 
-from avvp_lib.experiments.records import RECORDS_DIR
+from avvp_lib.atomic import checksum, write_text_atomic
+from avvp_lib.paths import levels_dir
 
-LEVELS_DIR = RECORDS_DIR.parent / "controlled"
+#: the level files' folder when the library was imported (the functions read :func:`levels_dir` at each call)
+LEVELS_DIR = levels_dir()
 
 
 def level_name(profile: str, knob: str, value: float) -> str:
@@ -22,18 +22,16 @@ def level_name(profile: str, knob: str, value: float) -> str:
 
 
 def _checksum(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return checksum(body)
 
 
-def write_level_file(body: dict, folder: Path = LEVELS_DIR) -> Path:
-    """``body`` (with ``profile``, ``knob``, ``value``) as ``<folder>/<level name>.json``, atomically, checksummed."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+def write_level_file(body: dict, folder: Path | None = None) -> Path:
+    """``body`` (with ``profile``, ``knob``, ``value``) as ``<folder>/<level name>.json``, atomically, checksummed
+    (default folder: ``results/controlled``)."""
+    folder = Path(folder) if folder is not None else levels_dir()
     path = folder / f"{level_name(body['profile'], body['knob'], body['value'])}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({**body, "checksum": _checksum(body)}, indent=1, sort_keys=True))
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, json.dumps({**body, "checksum": _checksum(body)}, indent=1, sort_keys=True),
+                             what="level file")
 
 
 def read_level_file(path: Path) -> dict:
@@ -51,9 +49,9 @@ def read_level_file(path: Path) -> dict:
     return body
 
 
-def read_level(profile: str, knob: str, value: float, folder: Path = LEVELS_DIR) -> dict:
+def read_level(profile: str, knob: str, value: float, folder: Path | None = None) -> dict:
     """The level file of (profile, knob, value); a file holding another level is an error."""
-    path = Path(folder) / f"{level_name(profile, knob, value)}.json"
+    path = Path(folder if folder is not None else levels_dir()) / f"{level_name(profile, knob, value)}.json"
     body = read_level_file(path)
     if (body.get("knob"), body.get("value"), body.get("profile")) != (knob, float(value), profile):
         raise ValueError(f"{path}: holds {body.get('knob')}={body.get('value')} ({body.get('profile')}); expected "
@@ -61,7 +59,8 @@ def read_level(profile: str, knob: str, value: float, folder: Path = LEVELS_DIR)
     return body
 
 
-def controlled_fingerprints(folder: Path = LEVELS_DIR) -> set[str]:
+def controlled_fingerprints(folder: Path | None = None) -> set[str]:
     """Data fingerprints of every non-frozen level (each level file is read and checked)."""
-    return {body["data_fingerprint"] for body in map(read_level_file, sorted(Path(folder).glob("*.json")))
+    folder = Path(folder) if folder is not None else levels_dir()
+    return {body["data_fingerprint"] for body in map(read_level_file, sorted(folder.glob("*.json")))
             if not body["frozen"]}

@@ -9,13 +9,12 @@ damaged file raises :class:`RecordError` naming it; nothing reading records skip
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from avvp_lib.atomic import checksum, write_text_atomic
 from avvp_lib.metrics import METRIC_KEYS
 
 SCHEMA = 1
@@ -39,19 +38,19 @@ def record_key(config_hash: str, data_fingerprint: str, seed: int) -> tuple[str,
     return str(config_hash), str(data_fingerprint), int(seed)
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in text)
 
 
 def record_filename(record: dict) -> str:
     """``<name>__<profile>__seed<seed>__<data fingerprint>__<config hash>.json`` (name and profile for the
     reader; the key is the last three parts)."""
-    return (f"{_slug(record['name'].replace('/', '--'))}__{record['profile']}__seed{int(record['seed'])}__"
+    return (f"{slug(record['name'].replace('/', '--'))}__{record['profile']}__seed{int(record['seed'])}__"
             f"{record['data_fingerprint']}__{record['config_hash']}.json")
 
 
 def _checksum(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return checksum(body)
 
 
 def make_record(**fields) -> dict:
@@ -86,24 +85,12 @@ def write_record(record: dict, folder: str | Path | None = None, replace: bool =
 
     Without ``replace`` an existing record with the same name is left alone and :class:`RecordExists` raised."""
     folder = Path(folder) if folder is not None else records_dir()
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / record_filename(record)
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    with open(tmp, "w") as handle:
-        json.dump(record, handle, sort_keys=True, indent=1)
-        handle.write("\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        if replace:
-            os.replace(tmp, path)
-        else:
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                raise RecordExists(f"{path} already exists (records are immutable)") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    text = json.dumps(record, sort_keys=True, indent=1) + "\n"
+    try:  # a full disk: no partial file left behind, and the error names the record (avvp_lib.atomic)
+        write_text_atomic(path, text, exclusive=not replace, what="record")
+    except FileExistsError:
+        raise RecordExists(f"{path} already exists (records are immutable)") from None
     return path
 
 
@@ -153,6 +140,45 @@ class RecordStore:
 
     def write(self, record: dict, replace: bool = False) -> Path:
         path = write_record(record, self.folder, replace)
+        self._add(path, record)
+        return path
+
+    def _add(self, path: Path, record: dict) -> None:
         self.records = [r for r, p in zip(self.records, self.paths) if p != path] + [record]
         self.paths = [p for p in self.paths if p != path] + [path]
-        return path
+
+    def written_since(self, name: str, profile: str, seed: int, data_fingerprint: str, config_hash: str,
+                      engine: str = "sequential") -> dict | None:
+        """The record of this run if another process wrote it after the store was opened (read, checked and
+        added to the store), else None. One file is looked at: the run's own record name."""
+        path = self.folder / record_filename({"name": name, "profile": profile, "seed": seed,
+                                              "data_fingerprint": data_fingerprint, "config_hash": config_hash})
+        if path in self.paths or not path.is_file():
+            return None
+        record = read_record(path)
+        if record["engine"] != engine:
+            return None
+        self._add(path, record)
+        print(f"[run] {name} seed {seed}: {path.name} was written by another process meanwhile; using it", flush=True)
+        return record
+
+    def write_or_accept(self, record: dict, replace: bool = False) -> dict:
+        """:meth:`write`, except that when another process wrote the same run's record first (same name, engine
+        and key: two sweeps raced on one run) that record is kept, logged and returned instead of an error.
+        A different record under the name is still :class:`RecordExists`."""
+        try:
+            self.write(record, replace)
+            return record
+        except RecordExists:
+            path = self.folder / record_filename(record)
+            existing = read_record(path)
+            same = (record_key(existing["config_hash"], existing["data_fingerprint"], existing["seed"]) ==
+                    record_key(record["config_hash"], record["data_fingerprint"], record["seed"])
+                    and (existing["name"], existing["engine"]) == (record["name"], record["engine"]))
+            if not same:
+                raise
+            self._add(path, existing)
+            mine, theirs = (r["metrics"].get("segment/Type@AV") for r in (record, existing))
+            print(f"[run] {record['name']} seed {record['seed']}: another process wrote {path.name} first; keeping it "
+                  f"(segment Type@AV {theirs}; this process computed {mine})", flush=True)
+            return existing

@@ -8,22 +8,20 @@ run on other data or with another recipe never reloads this one's weights; noteb
 """
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from avvp_lib.experiments.records import RecordStore, make_record
+from avvp_lib.experiments.records import RecordStore, make_record, slug
 from avvp_lib.experiments.registry import get
 
-from avvp_lib.paths import REPO_ROOT, write_predictions_dir
-from avvp_lib.paths import runs_dir as paths_runs_dir
+from avvp_lib import paths
 
 _CONTEXTS: dict = {}
 
 
 def context(profile: str = "quick", data_root=None, device: str = "auto"):
     """The loaded data of one root (cached per process: a sweep loads each split once)."""
-    from avvp_lib.experiments.catalog import Context
+    from avvp_lib.experiments.roots import Context
 
     key = (profile, str(Path(data_root).resolve()) if data_root is not None else None, device)
     if key not in _CONTEXTS:
@@ -31,19 +29,51 @@ def context(profile: str = "quick", data_root=None, device: str = "auto"):
     return _CONTEXTS[key]
 
 
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in text)
-
-
 def provenance(name: str, seed: int, ctx) -> dict:
-    """What determines the run's numbers besides its data and seed (hashed into ``config_hash``)."""
+    """What determines the run's numbers besides its data and seed (hashed into ``config_hash``).
+
+    The course's adapters state what they build (method, model configuration, loss, recipe); a run through any
+    other adapter class (a subclass in a file of your own) also carries that class's name, so an adapter that
+    changes ``build`` but not ``provenance`` can never share a record with the configuration it derives from."""
+    from avvp_lib.experiments.adapters import COURSE_ADAPTER_TYPES
+
     exp = get(name)
-    return exp.adapter.provenance(exp, ctx, seed)
+    prov = exp.adapter.provenance(exp, ctx, seed)
+    kind = type(exp.adapter)
+    if kind not in COURSE_ADAPTER_TYPES:
+        prov = {**prov, "adapter": f"{kind.__module__}.{kind.__qualname__}"}
+    return prov
+
+
+def describe(name: str, profile: str = "quick", seed: int = 0, device: str = "cpu") -> dict:
+    """A configuration as it would run on ``profile``, without reading data: its labels, paper rows, the model
+    configuration and the recipe (data-dependent parts, e.g. thresholds calibrated on a root, are named, not
+    computed). What ``python -m avvp_lib.experiments --show NAME --profile P`` prints."""
+    exp = get(name)
+    recipe_profile = exp.options.get("recipe_profile", profile)
+    recipe = exp.adapter.recipe(recipe_profile, seed, device)
+    return {"name": exp.name, "family": exp.family, "method": exp.method, "variant": exp.variant,
+            "features": exp.features, "profile": profile, "paper_rows": [str(r) for r in exp.paper_rows],
+            "description": exp.description, "options": exp.options,
+            "recipe": {k: v for k, v in recipe.to_dict().items() if k not in ("seed", "device")},
+            "configuration": exp.adapter.describe(exp, profile, seed, device)}
+
+
+def same_configuration(name: str, other: str) -> bool:
+    """Whether two registered names build the same thing (a record may be copied from one to the other): the same
+    adapter class, configuration object and options."""
+    from avvp_lib.experiments.registry import names
+
+    if other not in names():
+        return False
+    a, b = get(name), get(other)
+    return (type(a.adapter) is type(b.adapter) and a.config == b.config and a.options == b.options
+            and a.features == b.features)
 
 
 def run_dir(name: str, seed: int, ctx, config_hash: str, runs_dir: Path | None = None) -> Path:
-    base = Path(runs_dir) if runs_dir is not None else paths_runs_dir()
-    return base / "experiments" / _slug(name.replace("/", "--")) / \
+    base = Path(runs_dir) if runs_dir is not None else paths.runs_dir()
+    return base / "experiments" / slug(name.replace("/", "--")) / \
         f"{ctx.profile}-{ctx.fingerprint}-{config_hash}-seed{int(seed)}"
 
 
@@ -57,18 +87,25 @@ def train(name: str, seed: int = 0, profile: str = "quick", data_root=None, devi
     if not hasattr(exp.adapter, "train"):
         raise TypeError(f"{name} trains no model (it scores pseudo-labels); use run()")
     ctx = context(profile, data_root, device)
-    hashed = config_hash(exp.adapter.provenance(exp, ctx, seed))
+    hashed = config_hash(provenance(name, seed, ctx))
     return exp.adapter.train(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain, data)
 
 
-def _prediction_path(exp, ctx, seed: int, folder: Path | None) -> Path:
-    """Predictions of the roots the course generates (``data/synthetic/...``: the default one and notebook 10's
-    controlled levels) go to ``results/predictions`` (intervals and notebooks 08-10 read them); those of any other
-    root (real features, test roots) under ``runs/predictions/<data fingerprint>/``."""
-    from avvp_lib.experiments.predictions import prediction_path
+def _prediction_path(exp, ctx, seed: int, folder: Path | None, records: Path | None = None) -> Path:
+    """Where a run's test predictions go, unless ``folder`` says: beside its records (``<records>/../predictions``)
+    when they go to another folder than the default ``results/records``; else, for the roots the course generates
+    (``data/synthetic/...``: the default one and notebook 10's controlled levels), ``results/predictions``
+    (intervals and notebooks 08-10 read them); for any other root (real features, test roots)
+    ``runs/predictions/<data fingerprint>/``."""
+    from avvp_lib.predictions import prediction_path
 
-    base = Path(folder) if folder is not None else (write_predictions_dir() if ctx.course_root
-                                                    else paths_runs_dir() / "predictions" / ctx.fingerprint)
+    if folder is not None:
+        base = Path(folder)
+    elif records is not None and not paths.is_default_records_dir(records):
+        base = paths.predictions_beside(records)
+    else:
+        base = (paths.write_predictions_dir() if ctx.course_root
+                else paths.runs_dir() / "predictions" / ctx.fingerprint)
     return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
 
 
@@ -77,7 +114,7 @@ def _record(exp, ctx, seed, prov, hashed, outcome, engine, predictions_file=None
 
     extra = dict(outcome.extra)
     if predictions_file is not None:
-        extra["predictions"] = os.path.relpath(predictions_file, REPO_ROOT)
+        extra["predictions"] = paths.to_record(predictions_file)
     return make_record(name=exp.name, method=exp.method, variant=exp.variant, features=exp.features, engine=engine,
                        seed=int(seed), profile=ctx.profile, data=ctx.source, data_fingerprint=ctx.fingerprint,
                        config_hash=hashed, config=prov, code_version=code_version(exp.method),
@@ -99,14 +136,15 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
     exp = get(name)
     store = store if store is not None else RecordStore()
     ctx = context(profile, data_root, device)
-    prov = exp.adapter.provenance(exp, ctx, seed)
+    prov = provenance(name, seed, ctx)
     hashed = config_hash(prov)
     if not (force or retrain):
         hits = store.find(hashed, ctx.fingerprint, seed)
         mine = [r for r in hits if r["name"] == name]
         if mine:
             return max(mine, key=lambda r: r["timestamp"])
-        usable = [r for r in hits if not exp.predictions or r["extra"].get("predictions")]
+        usable = [r for r in hits if (not exp.predictions or r["extra"].get("predictions"))
+                  and same_configuration(name, r["name"])]
         if usable:  # the same configuration under another name (valor/main = link/baseline): copy, do not retrain
             source = max(usable, key=lambda r: r["timestamp"])
             copy = {k: v for k, v in source.items() if k not in ("schema", "checksum")}
@@ -114,14 +152,15 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
             if exp.predictions and source["extra"].get("predictions"):  # the same file under this run's name
                 import shutil
 
-                mine_file = _prediction_path(exp, ctx, seed, predictions_dir)
+                mine_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None))
                 mine_file.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(REPO_ROOT / source["extra"]["predictions"], mine_file)
-                extra["predictions"] = os.path.relpath(mine_file, REPO_ROOT)
+                shutil.copyfile(paths.from_record(source["extra"]["predictions"]), mine_file)
+                extra["predictions"] = paths.to_record(mine_file)
             copy.update(name=exp.name, method=exp.method, variant=exp.variant, extra=extra)
-            record = make_record(**copy)
-            store.write(record)
-            return record
+            return store.write_or_accept(make_record(**copy))
+        late = store.written_since(name, ctx.profile, seed, ctx.fingerprint, hashed)
+        if late is not None:  # a concurrent sweep finished this run after this one planned it
+            return late
     t0 = time.perf_counter()
     try:
         outcome = exp.adapter.run(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain or False)
@@ -129,9 +168,9 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
         raise FloatingPointError(f"{name}, seed {seed}, data {ctx.root}: {error}") from error
     predictions_file = None
     if exp.predictions and outcome.predictions is not None:
-        from avvp_lib.experiments.predictions import save_predictions
+        from avvp_lib.predictions import save_predictions
 
-        predictions_file = _prediction_path(exp, ctx, seed, predictions_dir)
+        predictions_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None))
         from avvp_lib.version import code_version
 
         meta = {"name": exp.name, "method": exp.method, "variant": exp.variant, "features": exp.features,
@@ -140,7 +179,8 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
                 "code_version": code_version(exp.method)}
         save_predictions(predictions_file, *outcome.predictions, meta)
     record = _record(exp, ctx, seed, prov, hashed, outcome, "sequential", predictions_file)
-    store.write(record, replace=force or retrain)  # last: a record exists only with its predictions
+    # last: a record exists only with its predictions. A concurrent sweep that wrote the same run first wins.
+    record = store.write_or_accept(record, replace=force or retrain)
     if verbose:
         m = outcome.metrics
         print(f"[run] {name} seed {seed}: segment Type@AV {m['segment/Type@AV']:.2f} Ao {m['segment/Ao']:.2f} "
@@ -152,7 +192,7 @@ def run_ensemble(name: str, seeds, profile: str = "quick", data_root=None, devic
                  store: RecordStore | None = None, force: bool = False, verbose: bool = True) -> list[dict]:
     """Every seed of ``seeds`` as one batched model (families with an ensemble path: CoLeaF's table); one record
     per seed with engine ``seed-ensemble``. No checkpoints (a killed run re-trains the group)."""
-    from avvp_lib.experiments.catalog import ensemble_provenance
+    from avvp_lib.experiments.adapters import ensemble_provenance
     from avvp_lib.results import config_hash
 
     exp = get(name)
@@ -161,7 +201,7 @@ def run_ensemble(name: str, seeds, profile: str = "quick", data_root=None, devic
     seeds = [int(s) for s in seeds]
     store = store if store is not None else RecordStore()
     ctx = context(profile, data_root, device)
-    provs = {s: ensemble_provenance(exp.adapter.provenance(exp, ctx, s), seeds) for s in seeds}
+    provs = {s: ensemble_provenance(provenance(name, s, ctx), seeds) for s in seeds}
     hashes = {s: config_hash(p) for s, p in provs.items()}
     found = {s: store.find(hashes[s], ctx.fingerprint, s, engine="seed-ensemble") for s in seeds}
     if not force and all(found.values()):
@@ -169,8 +209,7 @@ def run_ensemble(name: str, seeds, profile: str = "quick", data_root=None, devic
     t0 = time.perf_counter()
     outcomes = exp.adapter.ensemble(exp, ctx, seeds)
     records = [_record(exp, ctx, s, provs[s], hashes[s], o, "seed-ensemble") for s, o in zip(seeds, outcomes)]
-    for record in records:
-        store.write(record, replace=force)
+    records = [store.write_or_accept(record, replace=force) for record in records]
     if verbose:
         print(f"[run] {name} seeds {seeds} as one model: segment Type@AV "
               f"{[round(r['metrics']['segment/Type@AV'], 1) for r in records]} ({time.perf_counter() - t0:.0f} s)",
@@ -184,7 +223,7 @@ def rows_current(frame, table_name: str, profile: str = "quick", data_root=None,
     registry gives now for this root (rows of another recipe, another root or an unknown name are not)."""
     import pandas as pd
 
-    from avvp_lib.experiments.catalog import ensemble_provenance
+    from avvp_lib.experiments.adapters import ensemble_provenance
     from avvp_lib.experiments.registry import names, table
     from avvp_lib.results import config_hash
 

@@ -26,6 +26,7 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
+from avvp_lib.models.blocks import mlp
 from avvp_lib.models.han import HybridAttentionLayer, MMILOutput, attentive_mmil_pooling
 
 __all__ = [
@@ -154,10 +155,6 @@ def film_fusion(f: Tensor, scale: Tensor, bias: Tensor) -> Tensor:
     return f * scale + bias + f
 
 
-def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Linear(d_hidden, d_out))
-
-
 class PLSIM(nn.Module):
     """Pseudo-label semantic interaction (LINK Eq. 13-17): four MLPs Delta^1..4 give scale and bias."""
 
@@ -165,10 +162,10 @@ class PLSIM(nn.Module):
                  hidden: int | None = None) -> None:
         super().__init__()
         h = hidden or d_model
-        self.scale_a = _mlp(audio_text_dim, h, d_model)  # Delta^1 -> gamma_a1 (Eq. 14)
-        self.bias_a = _mlp(audio_text_dim, h, d_model)  # Delta^2 -> gamma_a2
-        self.scale_v = _mlp(visual_text_dim, h, d_model)  # Delta^3 -> rho_v1 (Eq. 15)
-        self.bias_v = _mlp(visual_text_dim, h, d_model)  # Delta^4 -> rho_v2
+        self.scale_a = mlp(audio_text_dim, h, d_model)  # Delta^1 -> gamma_a1 (Eq. 14)
+        self.bias_a = mlp(audio_text_dim, h, d_model)  # Delta^2 -> gamma_a2
+        self.scale_v = mlp(visual_text_dim, h, d_model)  # Delta^3 -> rho_v1 (Eq. 15)
+        self.bias_v = mlp(visual_text_dim, h, d_model)  # Delta^4 -> rho_v2
 
     def forward(self, f_a: Tensor, f_v: Tensor, text_a: Tensor, text_v: Tensor) -> tuple[Tensor, Tensor]:
         """``text_a``/``text_v``: the F_p^a, F_p^v of Eq. 13, (B, T, D_text)."""

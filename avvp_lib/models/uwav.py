@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from avvp_lib.models.blocks import mlp
 from avvp_lib.models.han import HAN, HybridAttentionLayer
 
 
@@ -46,10 +47,6 @@ class EncoderBlock(nn.Module):
         return self.norm2(g_tilde + self.drop2(self.ffn(g_tilde)))  # Eq. (7)
 
 
-def _mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(d_in, d_hidden), nn.ReLU(), nn.Linear(d_hidden, d_out))
-
-
 class TemporalTransformer(nn.Module):
     """The per-modality generator: features (B, T, D_in) -> logits (B, T, C) against prompts (C, D_text).
 
@@ -71,7 +68,7 @@ class TemporalTransformer(nn.Module):
         text_dim = text_dim or input_dim
         self.input_dim, self.text_dim = input_dim, text_dim
         if projection == "mlp":
-            self.proj_in, self.proj_out = _mlp(input_dim, 2 * d_model, d_model), _mlp(d_model, text_dim, text_dim)
+            self.proj_in, self.proj_out = mlp(input_dim, 2 * d_model, d_model), mlp(d_model, text_dim, text_dim)
         elif projection == "linear":
             self.proj_in, self.proj_out = nn.Linear(input_dim, d_model), nn.Linear(d_model, text_dim)
         else:

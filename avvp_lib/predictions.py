@@ -8,13 +8,13 @@ profile, config hash, data fingerprint, code version) in ``meta``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
+from avvp_lib.atomic import write_atomic
 from avvp_lib.paths import PREDICTIONS_DIR  # noqa: E402  (the committed results/predictions, read)
 INDEX_COLUMNS = ["name", "method", "variant", "features", "seed", "data", "profile", "data_fingerprint",
                  "config_hash", "code_version", "path"]
@@ -33,12 +33,9 @@ def save_predictions(path: str | Path, pred_a, pred_v, gt_a, gt_v, filenames, me
     arrays = {k: np.asarray(v.cpu() if isinstance(v, torch.Tensor) else v).astype(bool)
               for k, v in dict(pred_a=pred_a, pred_v=pred_v, gt_a=gt_a, gt_v=gt_v).items()}
     shape = arrays["pred_a"].shape
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, shape=np.array(shape), filenames=np.array(filenames),
-                        meta=np.array(json.dumps(meta, sort_keys=True)),
-                        **{k: np.packbits(v.reshape(-1)) for k, v in arrays.items()})
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, lambda handle: np.savez_compressed(
+        handle, shape=np.array(shape), filenames=np.array(filenames), meta=np.array(json.dumps(meta, sort_keys=True)),
+        **{k: np.packbits(v.reshape(-1)) for k, v in arrays.items()}), what="predictions file")
 
 
 def load_predictions(path: str | Path) -> dict:
