@@ -58,12 +58,12 @@ except ImportError:  # older torch: no backend switch; vmap then falls back to a
         return contextlib.nullcontext()
 
 from avvp_lib.data.dataset import AVVPData
-from avvp_lib.metrics import evaluate, inference_rule
+from avvp_lib.metrics import evaluate
 from avvp_lib.models.han import MMILOutput
 from avvp_lib import smoke
 from avvp_lib.numerics import perturb_
-from avvp_lib.train import (FitResult, TrainConfig, build_optimizer, build_scheduler, resolve_device,
-                            seed_everything)
+from avvp_lib.train import (FitResult, TrainConfig, build_optimizer, build_scheduler, method_predictions,
+                            resolve_device, seed_everything)
 
 __all__ = ["SeedEnsemble", "default_loss", "fit_ensemble"]
 
@@ -322,7 +322,7 @@ def fit_ensemble(make_method: Callable[[int], nn.Module], seeds: Sequence[int], 
             continue
         out = predict_split_ensemble(ens, val, config.eval_batch_size)
         for i in range(k):
-            pred_a, pred_v = inference_rule(out.segment[i], out.video[i])
+            pred_a, pred_v = method_predictions(ens.template, MMILOutput(*(t[i] for t in out)))
             metrics = evaluate(pred_a, pred_v, val.gt_audio.cpu(), val.gt_visual.cpu())
             histories[i].append({"epoch": epoch, "loss": float(mean_loss[i]), **metrics})
             if metrics[config.select_metric] > best[i][0]:

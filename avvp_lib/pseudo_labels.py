@@ -121,14 +121,53 @@ def generator_betas(recipe: str = GENERATOR_RECIPE) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------- stage 1: pretraining
+#: How the generators' best pretraining epoch is picked on UnAV's validation split (both score ``p_v * p_a >= 0.5``
+#: against the per-second audio-visual labels). ``pooled_f1`` (default; every recorded run): one micro F1 over all
+#: (second, class) cells of all videos. ``video_av_f1``: UWAV's released main_pretrain.py (line 331): the F1 of each
+#: video on its own, averaged over videos (a video with neither a predicted nor a true audio-visual cell scores 0,
+#: sklearn's ``zero_division`` default - our assumption).
+GENERATOR_SELECT_RULES = ("pooled_f1", "video_av_f1")
+GENERATOR_SELECT = "pooled_f1"
+
+
+def av_f1_scores(pred: torch.Tensor, gt: torch.Tensor) -> tuple[float, float]:
+    """``(pooled, per_video)`` F1 (%) of binary ``pred`` against ``gt`` (N, T, C) (padded cells already False in
+    both): the micro F1 over every cell, and the mean over videos of each video's F1 (:data:`GENERATOR_SELECT_RULES`)."""
+    tp, fp, fn = _counts(pred, gt)
+    return _pooled_f1(tp, fp, fn), _video_f1(tp, fp, fn)
+
+
+def _counts(pred: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-video (N,) true positives, false positives and false negatives (float64)."""
+    pred, gt = pred.bool(), gt.bool()
+    dims = tuple(range(1, pred.dim()))
+    return ((pred & gt).sum(dims).double(), (pred & ~gt).sum(dims).double(), (~pred & gt).sum(dims).double())
+
+
+def _pooled_f1(tp, fp, fn) -> float:
+    tp, fp, fn = float(tp.sum()), float(fp.sum()), float(fn.sum())
+    return 100.0 * 2 * tp / max(2 * tp + fp + fn, 1.0)
+
+
+def _video_f1(tp, fp, fn) -> float:
+    if tp.numel() == 0:
+        return 0.0
+    return float(100.0 * (2 * tp / (2 * tp + fp + fn).clamp_min(1.0)).mean())
+
+
 @torch.no_grad()
-def unav_av_f1(generator: PseudoLabelGenerator, data: UnAVData, prompts: dict, batch_size: int = 128) -> float:
-    """Micro F1 (%) of ``p_v * p_a >= 0.5`` against UnAV's per-second audio-visual labels (real seconds only).
-    Under ``AVVP_SMOKE=1`` only the first batches are scored (``avvp_lib.smoke``)."""
+def unav_av_f1(generator: PseudoLabelGenerator, data: UnAVData, prompts: dict, batch_size: int = 128,
+               select: str = GENERATOR_SELECT) -> float:
+    """F1 (%) of ``p_v * p_a >= 0.5`` against UnAV's per-second audio-visual labels (real seconds only): the
+    pooled micro F1 (``select="pooled_f1"``) or the per-video F1 averaged over videos (``"video_av_f1"``,
+    :data:`GENERATOR_SELECT_RULES`). Under ``AVVP_SMOKE=1`` only the first batches are scored (``avvp_lib.smoke``)."""
+    if select not in GENERATOR_SELECT_RULES:
+        raise ValueError(f"unknown generator selection rule {select!r}; expected one of {GENERATOR_SELECT_RULES}")
     device = next(generator.parameters()).device
     was = generator.training
     generator.eval()
     tp = fp = fn = 0.0
+    per_video: list = []
     for lo in smoke.batches(range(0, len(data), batch_size)):
         sl = slice(lo, lo + batch_size)
         mask = data.mask[sl].to(device)
@@ -137,17 +176,23 @@ def unav_av_f1(generator: PseudoLabelGenerator, data: UnAVData, prompts: dict, b
                              prompts["clip_text"].to(device), prompts["clap_text"].to(device), mask[:, :t])
         pred = (torch.sigmoid(z_a) * torch.sigmoid(z_v) >= 0.5) & mask[:, :t, None]
         gt = (data.labels[sl, :t].to(device) > 0) & mask[:, :t, None]
+        if select == "video_av_f1":
+            per_video.append([c.cpu() for c in _counts(pred, gt)])
+            continue
         tp += float((pred & gt).sum())
         fp += float((pred & ~gt).sum())
         fn += float((~pred & gt).sum())
     generator.train(was)
+    if select == "video_av_f1":
+        return _video_f1(*(torch.cat(parts) for parts in zip(*per_video))) if per_video else 0.0
     return 100.0 * 2 * tp / max(2 * tp + fp + fn, 1.0)
 
 
 def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: UnAVData, prompts: dict,
                        config: TrainConfig, present_weight: float = PRESENT_WEIGHT, progress: bool = False,
-                       betas: tuple[float, float] = generator_betas()) -> dict:
-    """Train both generators on UnAV with Eq. (9); keep the epoch with the best UnAV-val AV F1.
+                       betas: tuple[float, float] = generator_betas(), select: str = GENERATOR_SELECT) -> dict:
+    """Train both generators on UnAV with Eq. (9); keep the epoch with the best UnAV-val AV F1 (``select``:
+    pooled or per-video, :data:`GENERATOR_SELECT_RULES`; the history's ``val_av_f1`` is the selection score).
 
     Batches are cropped to their longest video, padded seconds are masked in attention and loss; ``betas``
     replace the optimiser's (:func:`generator_betas`).
@@ -188,7 +233,7 @@ def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: Un
         if scheduler is not None and not per_step:
             scheduler.step()
         elapsed += time.perf_counter() - t0
-        f1 = unav_av_f1(generator, val, prompts)
+        f1 = unav_av_f1(generator, val, prompts, select=select)
         history.append({"epoch": epoch, "loss": total / n, "val_av_f1": f1})
         if progress:
             print(f"epoch {epoch}: loss {total / n:.4f}  UnAV-val AV F1 {f1:.1f}")
@@ -198,24 +243,31 @@ def pretrain_generator(generator: PseudoLabelGenerator, train: UnAVData, val: Un
     return {"history": history, "best_epoch": best[1], "best_f1": best[0], "train_seconds": elapsed}
 
 
-def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_weight: float = PRESENT_WEIGHT) -> tuple[Path, dict]:
-    """Where a pretrained generator is cached, and the configuration that names it."""
+def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_weight: float = PRESENT_WEIGHT,
+                      select: str = GENERATOR_SELECT) -> tuple[Path, dict]:
+    """Where a pretrained generator is cached, and the configuration that names it (``select`` appears in it only
+    when it is not the default, so the generators pretrained before the option keep their folder and hash)."""
+    if select not in GENERATOR_SELECT_RULES:
+        raise ValueError(f"unknown generator selection rule {select!r}; expected one of {GENERATOR_SELECT_RULES}")
     unav_meta = ensure_unav(root, profile, seed=0)
     config = {"generator": generator_kwargs(profile), "train": pretrain_config(profile, seed, "cpu").to_dict(),
               "betas": list(generator_betas()), "present_weight": present_weight,
               "unav": {k: unav_meta[k] for k in ("profile", "seed", "space_seed", "knobs", "counts")}}
+    if select != GENERATOR_SELECT:
+        config["select"] = select
     config["train"].pop("device")
     return runs_dir() / "uwav" / f"generator-{profile}-{config_hash(config)}", config
 
 
 def load_or_pretrain_generator(root: str | Path, profile: str = "quick", seed: int = 0, device: str = "auto",
                                retrain: bool = False, present_weight: float = PRESENT_WEIGHT,
-                               progress: bool = False) -> tuple[PseudoLabelGenerator, dict]:
+                               progress: bool = False, select: str = GENERATOR_SELECT) -> tuple[PseudoLabelGenerator, dict]:
     """The UnAV-pretrained generator for a synthetic root, from ``runs/uwav/`` or trained now (and cached).
 
     UnAV streams are generated beside the root on first use (:func:`avvp_lib.data.unav.ensure_unav`).
+    ``select``: the best-epoch rule (:data:`GENERATOR_SELECT_RULES`).
     """
-    run_dir, config = generator_run_dir(root, profile, seed, present_weight)
+    run_dir, config = generator_run_dir(root, profile, seed, present_weight, select)
     seed_everything(seed)  # the initial weights depend on the seed only, not on what ran before
     generator = PseudoLabelGenerator(**generator_kwargs(profile))
     done = run_dir / "result.pt"
@@ -228,7 +280,7 @@ def load_or_pretrain_generator(root: str | Path, profile: str = "quick", seed: i
     prompts = load_unav_prompts(root)
     with cpu_threads():
         info = pretrain_generator(generator, train, val, prompts, pretrain_config(profile, seed, device),
-                                  present_weight, progress)
+                                  present_weight, progress, select=select)
     save_atomic({"model": generator.state_dict(), "config": config, "info": info}, done)
     return generator.eval(), info
 
@@ -391,8 +443,10 @@ class PseudoLabelBundle:
 
 
 def llp_logits(root: str | Path, source: str = "uwav", profile: str = "quick", seed: int = 0, device: str = "auto",
-               splits: tuple[str, ...] = ("train", "val", "test"), retrain: bool = False) -> tuple[dict, dict, dict]:
-    """Logits of LLP splits from the pretrained generators (``"uwav"``) or zero-shot similarity.
+               splits: tuple[str, ...] = ("train", "val", "test"), retrain: bool = False,
+               select: str = GENERATOR_SELECT) -> tuple[dict, dict, dict]:
+    """Logits of LLP splits from the pretrained generators (``"uwav"``; ``select``: their best-epoch rule) or
+    zero-shot similarity.
 
     Returns ``(split -> SplitLogits, split -> AVVPData (clipclap streams), info)``; generator logits are
     cached beside the generator checkpoint.
@@ -406,8 +460,8 @@ def llp_logits(root: str | Path, source: str = "uwav", profile: str = "quick", s
         out = {s: SplitLogits(*zero_shot_logits(d.tensors["clip"], d.tensors["clap"], prompts["clip_text"],
                                                 prompts["clap_text"]), d.labels, d.video_ids) for s, d in data.items()}
         return out, data, info
-    generator, info = load_or_pretrain_generator(root, profile, seed, device, retrain)
-    run_dir, _ = generator_run_dir(root, profile, seed)
+    generator, info = load_or_pretrain_generator(root, profile, seed, device, retrain, select=select)
+    run_dir, _ = generator_run_dir(root, profile, seed, select=select)
     out = {}
     for s, d in data.items():
         cache = run_dir / f"llp_logits_{s}.pt"
@@ -424,10 +478,12 @@ def llp_logits(root: str | Path, source: str = "uwav", profile: str = "quick", s
 
 def pseudo_label_bundle(root: str | Path, source: str = "uwav", rule: str = "val_best_f1", profile: str = "quick",
                         seed: int = 0, device: str = "auto", value: float = 0.0,
-                        splits: tuple[str, ...] = ("train", "val", "test")) -> PseudoLabelBundle:
-    """Logits of ``splits`` plus thresholds chosen by ``rule`` (val is always loaded for the ``val_*`` rules)."""
+                        splits: tuple[str, ...] = ("train", "val", "test"),
+                        select: str = GENERATOR_SELECT) -> PseudoLabelBundle:
+    """Logits of ``splits`` plus thresholds chosen by ``rule`` (val is always loaded for the ``val_*`` rules);
+    ``select``: the generators' best-epoch rule (:data:`GENERATOR_SELECT_RULES`)."""
     need = tuple(dict.fromkeys(splits + (("val",) if rule != "fixed" else ())))
-    logits, data, info = llp_logits(root, source, profile, seed, device, need)
+    logits, data, info = llp_logits(root, source, profile, seed, device, need, select=select)
     val = logits.get("val")
     theta_a, theta_v = choose_thresholds(rule, val.z_a if val else None, val.z_v if val else None, data.get("val"),
                                          value, num_classes=next(iter(logits.values())).labels.shape[1])

@@ -4,7 +4,9 @@ A *method* is an ``nn.Module`` with
 
 * ``training_loss(batch, epoch) -> (loss, logs)`` - ``batch`` is every tensor of the training
   dict indexed by the same random rows, so per-video side tensors (pseudo-labels, ...) ride along;
-* ``predict(batch) -> MMILOutput`` - segment (B,T,2,C) and video (B,C) probabilities.
+* ``predict(batch) -> MMILOutput`` - segment (B,T,2,C) and video (B,C) probabilities;
+* optionally ``inference_rule`` - ``None`` or a callable ``MMILOutput -> (pred_a, pred_v)``: a method whose
+  authors score it with another rule carries it (:func:`method_predictions`; every other method: HAN's rule).
 
 Data flow: split tensors -> ``fit`` (mini-batches by index, no DataLoader) -> ``predict_split`` ->
 ``inference_rule`` -> ``evaluate``. Checkpoints (``last.pt`` every epoch, ``best.pt`` on improvement)
@@ -49,12 +51,26 @@ class TrainConfig:
     device: str = "auto"
     grad_clip: float | None = None
     eval_batch_size: int = 512
+    #: Adam/AdamW first-moment coefficient (betas = (beta1, 0.999)). 0.9 = torch's default, every course recipe;
+    #: VALOR's released code (Franklin905/VALOR, main_avvp.py ``--beta1``, scripts/train_valor*.sh) uses 0.5.
+    beta1: float = 0.9
+    #: floor of the cosine schedule, an absolute learning rate: the factor after warm-up is
+    #: ``min_lr/lr + (1 - min_lr/lr) * 0.5 (1 + cos(pi p))``. 0 = decay to 0 (every course recipe); VALOR's released
+    #: ``lr_warm_up_cos_anneal`` decays to ``--lr_min`` (VALOR 1e-4 -> 1e-6, VALOR+ and VALOR++ 3e-4 -> 3e-6).
+    min_lr: float = 0.0
 
     def replace(self, **changes) -> "TrainConfig":
         return replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, except the fields added later (:data:`LATER_FIELDS`) at their default value: the dict of a
+        configuration that existed before them (hashed into run records, compared with checkpoints) is unchanged."""
+        return {k: v for k, v in asdict(self).items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
+
+
+#: TrainConfig fields added after results were recorded, with the default that reproduces the old recipe;
+#: :meth:`TrainConfig.to_dict` leaves them out at that value (so old provenance hashes and checkpoints hold).
+LATER_FIELDS = {"beta1": 0.9, "min_lr": 0.0}
 
 
 @dataclass
@@ -81,16 +97,22 @@ def seed_everything(seed: int) -> None:
 
 
 def build_optimizer(params, config: TrainConfig) -> torch.optim.Optimizer:
-    """Adam / AdamW with the fused kernel (same update rule, one kernel for all parameters: ~4x faster steps on CPU)."""
+    """Adam / AdamW with the fused kernel (same update rule, one kernel for all parameters: ~4x faster steps on CPU).
+    ``betas = (config.beta1, 0.999)``; the default beta1 = 0.9 is torch's default, so the default optimiser is the
+    one built before ``beta1`` existed."""
+    betas = (config.beta1, 0.999)
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        return torch.optim.Adam(params, lr=config.lr, betas=betas, weight_decay=config.weight_decay, fused=True)
     if config.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        return torch.optim.AdamW(params, lr=config.lr, betas=betas, weight_decay=config.weight_decay, fused=True)
     raise ValueError(f"unknown optimizer {config.optimizer!r}; expected 'adam' or 'adamw'")
 
 
 def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
-    """Returns (scheduler, per_step). StepLR steps per epoch; cosine-with-warm-up per optimiser step."""
+    """Returns (scheduler, per_step). StepLR steps per epoch; cosine-with-warm-up per optimiser step: a linear
+    warm-up to ``lr``, then ``min_lr + (lr - min_lr) * 0.5 (1 + cos(pi p))`` (p: the progress after warm-up, 0 -> 1),
+    i.e. the factor ``f + (1 - f) * 0.5 (1 + cos(pi p))`` with ``f = min_lr / lr`` (f = 0: the plain cosine to 0).
+    VALOR's released ``lr_warm_up_cos_anneal`` has the same form but sets the rate once per epoch."""
     if config.scheduler == "none":
         return None, False
     if config.scheduler == "step":
@@ -98,12 +120,14 @@ def build_scheduler(optimizer, config: TrainConfig, steps_per_epoch: int):
     if config.scheduler == "cosine":
         total = max(1, config.epochs * steps_per_epoch)
         warm = int(round(config.warmup_epochs * steps_per_epoch))
+        floor = config.min_lr / config.lr if config.lr else 0.0
 
         def factor(step: int) -> float:
             if step < warm:
                 return (step + 1) / warm
             progress = (step - warm + 1) / max(1, total - warm)
-            return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+            cosine = 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+            return cosine if floor == 0.0 else floor + (1.0 - floor) * cosine
 
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), True
     raise ValueError(f"unknown scheduler {config.scheduler!r}; expected 'step', 'cosine' or 'none'")
@@ -168,13 +192,24 @@ def check_finite(out: MMILOutput, what: str, video_ids=None) -> None:
                                      f"the features for extreme values")
 
 
+def method_predictions(method: nn.Module, out: MMILOutput, segment_threshold=0.5, video_threshold=0.5):
+    """Binary ``(pred_a, pred_v)`` of a method's probabilities: its own ``method.inference_rule(out)`` when it has
+    one that is not ``None`` (e.g. CoLeaF's released rule, ``CoLeaFConfig(inference="released")``), else HAN's
+    :func:`~avvp_lib.metrics.inference_rule` with the given thresholds (every course method by default)."""
+    rule = getattr(method, "inference_rule", None)
+    if rule is not None:
+        return rule(out)
+    return inference_rule(out.segment, out.video, segment_threshold, video_threshold)
+
+
 def evaluate_method(method: nn.Module, data: AVVPData, segment_threshold=0.5, video_threshold=0.5,
                     batch_size: int = 512, output: MMILOutput | None = None) -> dict:
-    """The 18 LLP metrics of a method on a split with the standard inference rule."""
+    """The 18 LLP metrics of a method on a split with the standard inference rule (or the method's own,
+    :func:`method_predictions`; the thresholds are the standard rule's)."""
     if data.gt_audio is None:
         raise ValueError(f"split {data.name!r} has no dense ground truth to evaluate against")
     out = output if output is not None else predict_split(method, data, batch_size)
-    pred_a, pred_v = inference_rule(out.segment, out.video, segment_threshold, video_threshold)
+    pred_a, pred_v = method_predictions(method, out, segment_threshold, video_threshold)
     return evaluate(pred_a, pred_v, data.gt_audio.cpu(), data.gt_visual.cpu())
 
 

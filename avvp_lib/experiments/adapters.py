@@ -6,7 +6,6 @@ An adapter's ``provenance`` is what determines a run's numbers besides its data 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 import torch
 
@@ -83,7 +82,7 @@ class CoLeaFAdapter(HANAdapter):
         config = cl.ablation(variant)
         return {"method": cl.method_name(variant), "variant": variant, "size": cl.model_size(profile),
                 "han_kwargs": cl.ABLATIONS[variant].han_kwargs,
-                "coleaf": asdict(config) if config is not None else None,
+                "coleaf": cl.coleaf_config_dict(config) if config is not None else None,
                 "train": self.recipe(profile, seed, device).to_dict(), **_features_key(exp)}
 
     def build(self, exp, ctx, seed):
@@ -136,10 +135,10 @@ class UWAVAdapter(HANAdapter):
 
         tc = self.recipe(_recipe_profile(exp, profile), seed, "cpu").to_dict()
         tc.pop("device")
-        han = stage2_han(exp.options.get("han_profile", profile), **HAN_INPUTS[exp.features]).config
+        han = stage2_han(exp.options.get("han_profile", profile), **self.stage2_kwargs(exp)).config
         if generator is None:
             generator = {"pretrained on": "the data root's UnAV-100 streams", "generator": generator_kwargs(profile),
-                         "train": _train_dict(pretrain_config(profile, 0, device))}
+                         "train": _train_dict(pretrain_config(profile, 0, device)), **self.select_kwargs(exp)}
         return {"variant": exp.variant, "uwav": exp.config.to_dict(), "train": tc, "generator": generator,
                 "han": han, **_features_key(exp)}
 
@@ -147,8 +146,21 @@ class UWAVAdapter(HANAdapter):
         from avvp_lib.pseudo_labels import generator_run_dir
         from avvp_lib.results import config_hash
 
-        _, gen = generator_run_dir(ctx.root, ctx.profile, 0)
+        _, gen = generator_run_dir(ctx.root, ctx.profile, 0, **self.select_kwargs(exp))
         return self.describe(exp, ctx.profile, seed, ctx.device, generator=config_hash(gen))
+
+    def select_kwargs(self, exp) -> dict:
+        """``{"select": rule}`` when ``options["generator_select"]`` names a best-epoch rule of the generators'
+        pretraining other than the default (:data:`avvp_lib.pseudo_labels.GENERATOR_SELECT_RULES`), else ``{}``."""
+        from avvp_lib.pseudo_labels import GENERATOR_SELECT
+
+        select = exp.options.get("generator_select", GENERATOR_SELECT)
+        return {} if select == GENERATOR_SELECT else {"select": select}
+
+    def stage2_kwargs(self, exp) -> dict:
+        """Keywords of :func:`~avvp_lib.methods.uwav.stage2_han` besides the profile: the feature set's input sizes
+        and, with ``options["released_han"]``, ``released=True`` (the HAN as released; absent: unchanged)."""
+        return {**({"released": True} if exp.options.get("released_han") else {}), **HAN_INPUTS[exp.features]}
 
     def han_profile(self, exp, ctx) -> str:
         """Whose stage-2 HAN size to build (``uwav/uwav@released-han`` trains the full profile's on quick data)."""
@@ -157,9 +169,10 @@ class UWAVAdapter(HANAdapter):
     def bundle(self, exp, ctx):
         from avvp_lib.pseudo_labels import pseudo_label_bundle
 
-        rule = exp.config.threshold_rule
-        return ctx.cached(("uwav-bundle", rule), lambda: pseudo_label_bundle(ctx.root, "uwav", rule, ctx.profile, 0,
-                                                                             ctx.device))
+        rule, select = exp.config.threshold_rule, self.select_kwargs(exp)
+        key = ("uwav-bundle", rule) + tuple(select.values())  # the default key is the one used before the option
+        return ctx.cached(key, lambda: pseudo_label_bundle(ctx.root, "uwav", rule, ctx.profile, 0, ctx.device,
+                                                           **select))
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
         from avvp_lib.methods.uwav import build_method, training_targets
@@ -172,7 +185,7 @@ class UWAVAdapter(HANAdapter):
             raise ValueError(f"the pseudo-labels are for {len(bundle.splits['train'].video_ids)} train videos that do "
                              f"not match the {len(splits['train'])} videos of the train split (another root?)")
         seed_everything(seed)  # HAN's initial weights depend on the seed only, not on what ran before
-        method = build_method(bundle, exp.config, self.han_profile(exp, ctx), **HAN_INPUTS[exp.features])
+        method = build_method(bundle, exp.config, self.han_profile(exp, ctx), **self.stage2_kwargs(exp))
         with cpu_threads():  # same seed, same numbers whatever the caller's thread count
             result = load_or_fit(method, splits["train"], splits["val"],
                                  self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),
@@ -190,12 +203,31 @@ class UWAVAdapter(HANAdapter):
 
 
 class LinkAdapter(HANAdapter):
-    """LINK's network on a feature set with VALOR's zero-shot CLIP/CLAP segment pseudo-labels (``methods.link``)."""
+    """LINK's network on a feature set with VALOR's zero-shot CLIP/CLAP segment pseudo-labels (``methods.link``).
+
+    ``exp.options["link_variant"]`` names the LINK variant; ``exp.options["spec"]`` (optional) a named spec and
+    recipe of :data:`avvp_lib.methods.link.SPECS` (``"valor-released"``: VALOR as its authors released it,
+    :func:`~avvp_lib.methods.link.valor_spec` + :func:`~avvp_lib.methods.link.valor_train_config`). Without
+    ``"spec"`` everything (spec, recipe, provenance and its hash) is what it was before the option existed.
+    """
 
     def recipe(self, profile, seed, device="auto"):
         from avvp_lib.methods.link import train_config
 
         return train_config(profile, seed, device)
+
+    def recipe_for(self, exp, profile, seed, device="auto"):
+        """The recipe of ``exp`` (its named spec's when ``options["spec"]`` is set, else :meth:`recipe`)."""
+        from avvp_lib.methods.link import recipe_named
+
+        name = exp.options.get("spec")
+        return self.recipe(profile, seed, device) if name is None else recipe_named(name, profile, seed, device)
+
+    def spec(self, exp, profile):
+        """The :class:`~avvp_lib.methods.link.LinkSpec` ``exp`` builds on ``profile``."""
+        from avvp_lib.methods.link import spec_named
+
+        return spec_named(exp.options.get("spec"), exp.options["link_variant"], profile, exp.features)
 
     def inputs(self, ctx):
         from avvp_lib.data.features import load_prompt_embeddings
@@ -210,12 +242,12 @@ class LinkAdapter(HANAdapter):
 
     def describe(self, exp, profile, seed=0, device="cpu", thresholds=None) -> dict:
         """``thresholds``: the zero-shot pseudo-label thresholds calibrated on a data root's validation split."""
-        from avvp_lib.methods.link import spec_for
-
         shown = ("calibrated on the data root's validation split" if thresholds is None else
                  {k: [round(float(x), 4) for x in v] for k, v in thresholds.items()})
-        return {"spec": spec_for(exp.options["link_variant"], profile, exp.features).to_dict(),
-                "train": _train_dict(self.recipe(profile, seed, device)), "thresholds": shown}
+        name = exp.options.get("spec")
+        return {"spec": self.spec(exp, profile).to_dict(),
+                "train": _train_dict(self.recipe_for(exp, profile, seed, device)), "thresholds": shown,
+                **({} if name is None else {"spec_name": name})}
 
     def provenance(self, exp, ctx, seed) -> dict:
         _, _, thresholds = self.inputs(ctx)
@@ -225,14 +257,16 @@ class LinkAdapter(HANAdapter):
         from avvp_lib.methods.link import build_method
 
         _, prompts, thresholds = self.inputs(ctx)
-        return build_method(exp.options["link_variant"], prompts, thresholds, ctx.profile, seed, exp.features)
+        spec = self.spec(exp, ctx.profile) if exp.options.get("spec") is not None else None
+        return build_method(exp.options["link_variant"], prompts, thresholds, ctx.profile, seed, exp.features,
+                            spec=spec)
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
         from avvp_lib.train import load_or_fit
 
         splits = data or self.inputs(ctx)[0]
         method = self.build(exp, ctx, seed)
-        result = load_or_fit(method, splits["train"], splits["val"], self.recipe(ctx.profile, seed, ctx.device),
+        result = load_or_fit(method, splits["train"], splits["val"], self.recipe_for(exp, ctx.profile, seed, ctx.device),
                              run_dir, retrain=retrain, progress=None)
         return method, result, splits["test"]
 

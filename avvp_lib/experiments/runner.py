@@ -51,7 +51,9 @@ def describe(name: str, profile: str = "quick", seed: int = 0, device: str = "cp
     computed). What ``python -m avvp_lib.experiments --show NAME --profile P`` prints."""
     exp = get(name)
     recipe_profile = exp.options.get("recipe_profile", profile)
-    recipe = exp.adapter.recipe(recipe_profile, seed, device)
+    recipe_for = getattr(exp.adapter, "recipe_for", None)  # an adapter whose recipe depends on the options
+    recipe = (recipe_for(exp, recipe_profile, seed, device) if recipe_for is not None
+              else exp.adapter.recipe(recipe_profile, seed, device))
     return {"name": exp.name, "family": exp.family, "method": exp.method, "variant": exp.variant,
             "features": exp.features, "profile": profile, "paper_rows": [str(r) for r in exp.paper_rows],
             "description": exp.description, "options": exp.options,

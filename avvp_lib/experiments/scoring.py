@@ -22,8 +22,7 @@ def _train_dict(config) -> dict:
 
 def _score(method, result, test, seconds_before_eval: float) -> Outcome:
     """Evaluate a trained method on the test split: the 18 metrics, inference time, size and predictions."""
-    from avvp_lib.metrics import inference_rule
-    from avvp_lib.train import evaluate_method, predict_split
+    from avvp_lib.train import evaluate_method, method_predictions, predict_split
 
     cuda = next(method.parameters()).is_cuda
     if cuda:
@@ -34,7 +33,7 @@ def _score(method, result, test, seconds_before_eval: float) -> Outcome:
         torch.cuda.synchronize()
     inference = time.perf_counter() - t0
     metrics = evaluate_method(method, test, output=out)
-    pred_a, pred_v = inference_rule(out.segment, out.video)
+    pred_a, pred_v = method_predictions(method, out)  # the method's own rule if it has one, else HAN's
     epochs = max(1, len(result.history))
     extra = {"params": int(sum(p.numel() for p in method.parameters())), "epochs": epochs,
              "best_epoch": int(result.best_epoch), "inference_seconds": round(inference, 3),

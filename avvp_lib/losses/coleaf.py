@@ -34,6 +34,9 @@ __all__ = [
     "self_modality_loss",
     "class_correlation",
     "co_occurrence_loss",
+    "RELEASED_CO_CLS",
+    "confident_teacher",
+    "co_occurrence_loss_released",
     "reference_video_loss",
     "anchor_video_loss",
 ]
@@ -141,11 +144,19 @@ def pseudo_label_bce_loss(anchor_a: Tensor, anchor_v: Tensor, g_a: Tensor, g_v: 
 
 
 def self_modality_loss(reference_a: Tensor, reference_v: Tensor, anchor_a: Tensor, anchor_v: Tensor,
-                       theta: float = 0.5) -> Tensor:
+                       theta: float = 0.5, video_labels: Tensor | None = None) -> Tensor:
     """L_SelfMo^Ref, CoLeaF Eq. (12): ``sum_phi BCE(G^phi, ddot P^phi)`` with ``G^phi = [P^phi > theta]``
-    thresholded from the Anchor's audio/visual probabilities (B, C). Gradient reaches the Reference only."""
+    thresholded from the Anchor's audio/visual probabilities (B, C). Gradient reaches the Reference only.
+
+    ``video_labels`` (B, C) (default ``None``: Eq. 12 as printed) masks the targets as the released code does
+    (``main.py``: ``a_prob = (a_prob >= 0.5).float() * Pa``): a class absent from the video is never a positive.
+    """
     _check_same_shape(reference_a=reference_a, reference_v=reference_v, anchor_a=anchor_a, anchor_v=anchor_v)
-    return bce(reference_a, pseudo_labels(anchor_a, theta)) + bce(reference_v, pseudo_labels(anchor_v, theta))
+    g_a, g_v = pseudo_labels(anchor_a, theta), pseudo_labels(anchor_v, theta)
+    if video_labels is not None:
+        _check_same_shape(anchor_a=anchor_a, video_labels=video_labels)
+        g_a, g_v = g_a * video_labels.to(g_a), g_v * video_labels.to(g_v)
+    return bce(reference_a, g_a) + bce(reference_v, g_v)
 
 
 def class_correlation(prob: Tensor) -> Tensor:
@@ -164,6 +175,52 @@ def co_occurrence_loss(reference_a: Tensor, reference_v: Tensor, anchor_a: Tenso
     loss_a = F.mse_loss(class_correlation(anchor_a), class_correlation(reference_a.detach()))
     loss_v = F.mse_loss(class_correlation(anchor_v), class_correlation(reference_v.detach()))
     return loss_a + loss_v
+
+
+#: The released L_CoCls (faeghehsardari/coleaf: ``utils/eval_metrics.py`` ``cc_loss(mode=1)``, ``main.py`` training
+#: loop): loss weight 1e-4 per modality, and the teacher's confidence band per modality - a class of the video whose
+#: Reference probability is at least ``high`` or at most ``low`` takes the Reference's value, every other entry the
+#: Anchor's own (detached) probability.
+RELEASED_CO_CLS = {"weight": 1e-4, "audio": (0.8, 0.1), "visual": (0.6, 0.4)}
+
+
+def confident_teacher(reference: Tensor, anchor: Tensor, labels: Tensor, high: float, low: float) -> Tensor:
+    """The released L_CoCls teacher (B, C): ``m * ddot P + (1 - m) * P`` with ``m = ([ddot P >= high] + [ddot P <=
+    low]) * y`` (``y`` the video labels), computed without gradient: where the Reference is confident about a class
+    of the video it teaches, elsewhere the Anchor is its own (detached) target, which costs nothing."""
+    _check_same_shape(reference=reference, anchor=anchor, labels=labels)
+    with torch.no_grad():
+        ref = reference.detach()
+        m = (((ref >= high).to(ref) + (ref <= low).to(ref)) * labels.to(ref))
+        return m * ref + anchor.detach() * (1 - m)
+
+
+def _released_cc(student: Tensor, teacher: Tensor) -> Tensor:
+    """``cc_loss(mode=1)`` as released: ``((T - S)^2).sum() / class_num * batch_size`` - Python reads it as
+    ``(sum / C) * B``, the scale we reproduce (not ``sum / (C B)``)."""
+    b, c = teacher.shape
+    return ((class_correlation(teacher) - class_correlation(student)) ** 2).sum() / c * b
+
+
+def co_occurrence_loss_released(reference_a: Tensor, reference_v: Tensor, anchor_a: Tensor, anchor_v: Tensor,
+                                labels: Tensor) -> Tensor:
+    """L_CoCls^Anch as the released code computes it (``co_cls_scale="released"``), weight included::
+
+        1e-4 * sum_phi [ sum_{b,i,j} (M^T_ij - M^S_ij)^2 / C * B ]
+
+    with the teacher of :func:`confident_teacher` (audio band 0.8 / 0.1, visual 0.6 / 0.4,
+    :data:`RELEASED_CO_CLS`). :func:`co_occurrence_loss` (the paper's reading, weight 1) is
+    ``sum_{b,i,j} (.)^2 / (B C^2)`` per modality, so for equal squared errors the released term is
+    ``(1e-4 B / C) / (1 / (B C^2)) = 1e-4 C B^2 = 2.5e-3 B^2`` times ours (C = 25): 40.96x (about 41x) at the
+    released batch 128, 2.56x at 32, 0.64x at 16; and its teacher differs (confident Reference entries of present
+    classes only). The released
+    code also clamps the Anchor's probabilities to [1e-7, 1 - 1e-7] first, which we do not.
+    """
+    _check_same_shape(reference_a=reference_a, reference_v=reference_v, anchor_a=anchor_a, anchor_v=anchor_v,
+                      labels=labels)
+    teacher_a = confident_teacher(reference_a, anchor_a, labels, *RELEASED_CO_CLS["audio"])
+    teacher_v = confident_teacher(reference_v, anchor_v, labels, *RELEASED_CO_CLS["visual"])
+    return RELEASED_CO_CLS["weight"] * (_released_cc(anchor_a, teacher_a) + _released_cc(anchor_v, teacher_v))
 
 
 def reference_video_loss(reference_a: Tensor, reference_v: Tensor, labels: Tensor,

@@ -14,7 +14,7 @@ the validation split, see :class:`CoLeaFConfig`)::
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
@@ -22,6 +22,7 @@ from torch import nn
 from avvp_lib.losses.coleaf import (
     anchor_video_loss,
     co_occurrence_loss,
+    co_occurrence_loss_released,
     event_aware_contrastive_loss,
     event_aware_weights,
     pseudo_label_bce_loss,
@@ -31,10 +32,16 @@ from avvp_lib.losses.coleaf import (
 )
 from avvp_lib.methods.mmil import HANMethod
 from avvp_lib.models.coleaf import CoLeaF, CoLeaFOutput
+from avvp_lib.metrics import inference_rule
 from avvp_lib.models.han import HAN, MMILOutput
 from avvp_lib.train import TrainConfig
 
 CONTRASTIVE_MODES = ("event_aware", "nce", "bce", "none")
+#: CoLeaF's released inference (faeghehsardari/coleaf ``main.py`` ``eval``; ``option.py`` ``--fuse_ratio 0.7``):
+#: the Anchor's outputs with cross-modal attention mixed 0.7 / 0.3 with those of a second pass without it
+#: (``with_ca=False``, same weights), then segment threshold 0.25 gated per modality by the audio-level and the
+#: visual-level probability at 0.52 (HAN's rule: 0.5 gated by the video-level probability at 0.5).
+RELEASED_INFERENCE = {"fuse_ratio": 0.7, "segment_threshold": 0.25, "video_threshold": 0.52}
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,20 @@ class CoLeaFConfig:
     w_*: loss weights. The paper gives none. ``w_contrastive = 0.1`` was chosen between 1 and 0.1 on the
         validation split (seed 0, quick profile): with weight 1 the contrastive term dominated and cost the
         Anchor about 8 points of validation segment-level V; row ``evt_weight_1`` of the sweep keeps weight 1.
+
+    Options added later (:data:`LATER_FIELDS`; at their defaults they are left out of :func:`coleaf_config_dict`,
+    so every recorded configuration keeps its hash), each the released code's choice at its other value:
+
+    co_cls_scale: ``"paper"`` (default): L_CoCls = mean-MSE of the correlation matrices, teacher = the Reference,
+        times ``w_co_occurrence``. ``"released"``: :func:`~avvp_lib.losses.coleaf.co_occurrence_loss_released`,
+        ``1e-4 * sum (T - S)^2 / 25 * B`` per modality with a confidence-masked teacher (``utils/eval_metrics.py``
+        ``cc_loss``, ``main.py`` training loop): 2.5e-3 B^2 times ours for equal errors, about 41x at B = 128
+        (still times ``w_co_occurrence``, 1 by default).
+    self_mo_video_mask: ``False`` (default): L_SelfMo's targets are ``[P^phi > theta]`` as Eq. 12 prints them.
+        ``True``: masked by the video labels as released (a class absent from the video is never a positive).
+    inference: ``"han"`` (default): :meth:`CoLeaFMethod.predict` is the Anchor's output and the HAN rule scores
+        it. ``"released"``: :data:`RELEASED_INFERENCE` (0.7 / 0.3 mix with a pass without cross-attention,
+        segment threshold 0.25, per-modality gates 0.52), through :attr:`CoLeaFMethod.inference_rule`.
     """
 
     contrastive: str = "event_aware"
@@ -71,15 +92,33 @@ class CoLeaFConfig:
     w_contrastive: float = 0.1
     w_self_modality: float = 1.0
     w_co_occurrence: float = 1.0
+    co_cls_scale: str = "paper"
+    self_mo_video_mask: bool = False
+    inference: str = "han"
 
     def __post_init__(self):
         if self.contrastive not in CONTRASTIVE_MODES:
             raise ValueError(f"contrastive={self.contrastive!r}; expected one of {CONTRASTIVE_MODES}")
         if self.anchor_loss not in ("han", "video_only"):
             raise ValueError(f"anchor_loss={self.anchor_loss!r}; expected 'han' or 'video_only'")
+        if self.co_cls_scale not in ("paper", "released"):
+            raise ValueError(f"co_cls_scale={self.co_cls_scale!r}; expected 'paper' or 'released'")
+        if self.inference not in ("han", "released"):
+            raise ValueError(f"inference={self.inference!r}; expected 'han' or 'released'")
 
     def replace(self, **changes) -> "CoLeaFConfig":
         return replace(self, **changes)
+
+
+#: CoLeaFConfig fields added after results were recorded, with the default that reproduces the old method;
+#: :func:`coleaf_config_dict` leaves them out at that value.
+LATER_FIELDS = {"co_cls_scale": "paper", "self_mo_video_mask": False, "inference": "han"}
+
+
+def coleaf_config_dict(config: CoLeaFConfig) -> dict:
+    """``asdict(config)`` without the fields of :data:`LATER_FIELDS` that hold their default value: the
+    provenance of every configuration that existed before them (and so its hash) is unchanged."""
+    return {k: v for k, v in asdict(config).items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
 
 
 class CoLeaFMethod(nn.Module):
@@ -118,10 +157,15 @@ class CoLeaFMethod(nn.Module):
             terms["contrastive"] = cfg.w_contrastive * pseudo_label_bce_loss(anc.audio, anc.visual, g_a, g_v)
         if cfg.self_modality:
             terms["self_modality"] = cfg.w_self_modality * self_modality_loss(
-                ref.audio, ref.visual, anc.audio, anc.visual, cfg.theta)
+                ref.audio, ref.visual, anc.audio, anc.visual, cfg.theta,
+                labels if cfg.self_mo_video_mask else None)
         if cfg.co_occurrence:
-            terms["co_occurrence"] = cfg.w_co_occurrence * co_occurrence_loss(
-                ref.audio, ref.visual, anc.audio, anc.visual)
+            if cfg.co_cls_scale == "released":
+                terms["co_occurrence"] = cfg.w_co_occurrence * co_occurrence_loss_released(
+                    ref.audio, ref.visual, anc.audio, anc.visual, labels)
+            else:
+                terms["co_occurrence"] = cfg.w_co_occurrence * co_occurrence_loss(
+                    ref.audio, ref.visual, anc.audio, anc.visual)
         return terms
 
     def training_loss(self, batch: dict[str, torch.Tensor], epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -131,7 +175,39 @@ class CoLeaFMethod(nn.Module):
 
     @torch.no_grad()
     def predict(self, batch: dict[str, torch.Tensor]) -> MMILOutput:
-        return self.model.predict(batch["audio"], batch["visual_2d"], batch["visual_3d"])
+        """The Anchor's probabilities; with ``config.inference == "released"`` every output is the released mix
+        ``0.7 * with cross-attention + 0.3 * without`` (:data:`RELEASED_INFERENCE`, :meth:`predict_without_cross`)."""
+        out = self.model.predict(batch["audio"], batch["visual_2d"], batch["visual_3d"])
+        if self.config.inference != "released":
+            return out
+        r = RELEASED_INFERENCE["fuse_ratio"]
+        return MMILOutput(*(r * a + (1 - r) * b for a, b in zip(out, self.predict_without_cross(batch))))
+
+    @torch.no_grad()
+    def predict_without_cross(self, batch: dict[str, torch.Tensor]) -> MMILOutput:
+        """The Anchor with its HAN layer's cross-modal attention term skipped (same weights; the released
+        ``model(..., with_ca=False)``). Needs a one-layer HAN Anchor (every CoLeaF registration has one)."""
+        anchor = self.model.anchor
+        if type(anchor) is not HAN:
+            raise TypeError(f"predict_without_cross needs a one-layer HAN Anchor; got {type(anchor).__name__}")
+        f_a, f_v = anchor.encode(batch["audio"], batch["visual_2d"], batch["visual_3d"])
+        b = f_a.shape[0]
+        hat = anchor.hat_layer(torch.cat((f_a, f_v), dim=0), None, use_cross=False)[0]
+        return anchor.mmil_head(hat[:b], hat[b:])
+
+    @property
+    def inference_rule(self):
+        """The method's own rule (``None``: the HAN rule, :func:`avvp_lib.train.method_predictions`): with
+        ``config.inference == "released"``, :func:`released_inference_rule`."""
+        return released_inference_rule if self.config.inference == "released" else None
+
+
+def released_inference_rule(out: MMILOutput):
+    """CoLeaF's released rule on (already mixed) probabilities: ``segment >= 0.25`` gated per modality by the
+    audio-level (audio track) and visual-level (visual track) probability ``>= 0.52``. ``(pred_a, pred_v)``."""
+    gates = torch.stack((out.audio, out.visual), dim=1)  # (N, 2, C)
+    return inference_rule(out.segment, gates, RELEASED_INFERENCE["segment_threshold"],
+                          RELEASED_INFERENCE["video_threshold"])
 
 
 # ------------------------------------------------------------------------------------ ablations

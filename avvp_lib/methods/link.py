@@ -7,6 +7,12 @@ VGGish / ResNet-152 / R(2+1)D, where the all-off network is VALOR itself (HAN tr
 pseudo-labels). The pseudo-labels always come from the CLIP/CLAP zero-shot similarities. Switches (Table II): ``T`` = TSAM + CMIM (Sec. II-B; the paper's
 TSAM ablation covers both), ``S`` = S-LOSS (L_label + lambda L_avss, Eq. 9-12), ``P`` = PLSIM.
 
+VALOR as its authors released it (Franklin905/VALOR: one layer of width 512, the sequential audio-then-visual update,
+the segment loss averaged over T, AdamW beta1 0.5 with a cosine floor) is :func:`valor_spec` +
+:func:`valor_train_config`; an Experiment selects it with ``options={"link_variant": "baseline", "spec":
+"valor-released"}`` (:class:`~avvp_lib.experiments.adapters.LinkAdapter`). ``spec_for("baseline", ...)`` +
+:func:`train_config`, what ``valor/main`` trains, is unchanged (:data:`VALOR_PLUS`).
+
 Pseudo-labels are computed inside the method from the features it is given (cheap): the loss
 uses VALOR's video-masked ones (the batch's ``labels``), PLSIM the unmasked ones, at training and
 at test time alike, so the module sees the same kind of input in both (LINK Sec. II-D).
@@ -28,7 +34,8 @@ from avvp_lib.train import TrainConfig
 
 __all__ = ["ABLATIONS", "DIAGNOSTIC_VARIANTS", "ALL_VARIANTS", "MODEL_SIZES", "METHOD_NAME", "THRESHOLD_KEYS",
            "TABLE_METRICS", "LinkSpec", "LinkMethod", "spec_for", "train_config", "calibrated_thresholds",
-           "build_method", "load_link_data", "inspect_modules"]
+           "build_method", "load_link_data", "inspect_modules", "VALOR_SIZES", "VALOR_PLUS", "SPECS",
+           "valor_spec", "valor_train_config", "spec_named", "recipe_named"]
 
 METHOD_NAME = "LINK"
 #: network input sizes per feature set (audio, frames, motion); the prompts stay CLAP (512) / CLIP (768)
@@ -107,8 +114,10 @@ def spec_for(variant: str, profile: str = "quick", features: str = "clip_clap", 
 
 def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:
     """Optimiser recipe. ``full``: VALOR++'s (AdamW 3e-4, wd 1e-3, batch 64, 60 epochs, 10 warm-up
-    epochs then cosine, grad-norm 1). Not expressible in TrainConfig: its Adam beta1 = 0.5 and its
-    cosine floor 3e-6 (ours decays to 0). ``quick``: 2 CPU cores, about a minute per run.
+    epochs then cosine, grad-norm 1), except its Adam beta1 = 0.5 and its cosine floor 3e-6: this recipe keeps
+    beta1 = 0.9 and decays to 0 (it predates :attr:`TrainConfig.beta1` / :attr:`TrainConfig.min_lr`; it stays as it
+    is so that recorded runs keep their hashes - :func:`valor_train_config` is the released VALOR recipe).
+    ``quick``: 2 CPU cores, about a minute per run.
     """
     if profile == "full":
         return TrainConfig(epochs=60, batch_size=64, lr=3e-4, optimizer="adamw", weight_decay=1e-3,
@@ -117,6 +126,81 @@ def train_config(profile: str = "quick", seed: int = 0, device: str = "auto") ->
         return TrainConfig(epochs=12, batch_size=32, lr=5e-4, optimizer="adamw", weight_decay=1e-3,
                            scheduler="cosine", warmup_epochs=1, grad_clip=1.0, seed=seed, device=device)
     raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
+
+
+# ------------------------------------------------------------------------- VALOR as released
+#: VALOR's network as released (Franklin905/VALOR, scripts/train_valor.sh: ``--hidden_dim 512 --nhead 8 --ff_dim 1024
+#: --num_layers 1``). ``quick`` is our CPU shrink (not the authors'): one layer as released, d_model 256, 4 heads,
+#: FFN 512 (half the width, a quarter of the layer's weights; 2 CPU cores).
+VALOR_SIZES = {
+    "full": dict(d_model=512, nhead=8, ffn_dim=1024, num_layers=1),
+    "quick": dict(d_model=256, nhead=4, ffn_dim=512, num_layers=1),
+}
+
+#: What ``valor/main`` has trained since the course began (``spec_for("baseline", ...)`` + :func:`train_config`):
+#: VALOR's network on VALOR+/VALOR++'s sizes and recipe (:data:`MODEL_SIZES`: 4 layers at full), HAN's parallel
+#: update and the segment loss summed over T (LINK Eq. 8 as printed). Kept as it is (its records and hashes); the
+#: name says what it is: closer to VALOR+ than to VALOR as released (:func:`valor_spec`).
+VALOR_PLUS = {"sizes": MODEL_SIZES, "update_order": "parallel", "segment_reduction": "sum_t", "recipe": "train_config"}
+
+
+def valor_spec(profile: str = "quick", features: str = "standard", update_order: str = "sequential",
+               segment_reduction: str = "mean") -> LinkSpec:
+    """The :class:`LinkSpec` of VALOR as released (Lai et al., NeurIPS 2023; Franklin905/VALOR): every LINK module
+    off, :data:`VALOR_SIZES`, the released ``Encoder``'s sequential update (audio first, then visual attends to the
+    updated audio: ``update_order="sequential"``) and the segment loss averaged over everything, segments included
+    (``binary_cross_entropy_with_logits`` with the default mean: ``segment_reduction="mean"``, 1/T of LINK's Eq. 8
+    as printed). The two keywords let one switch back one difference at a time."""
+    if profile not in VALOR_SIZES:
+        raise ValueError(f"unknown profile {profile!r}; expected one of {list(VALOR_SIZES)}")
+    if features not in INPUT_DIMS:
+        raise ValueError(f"unknown feature set {features!r}; expected one of {list(INPUT_DIMS)}")
+    net = LinkNetConfig(**{**VALOR_SIZES[profile], **INPUT_DIMS[features]}, update_order=update_order)
+    return LinkSpec(net=net, features=features, segment_reduction=segment_reduction)
+
+
+def valor_train_config(profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:
+    """VALOR's released recipe (scripts/train_valor.sh): ``full`` = AdamW, weight decay 1e-3, lr 1e-4 with 10
+    warm-up epochs then cosine down to ``min_lr`` 1e-6, Adam beta1 0.5, grad-norm clip 1.0, batch 64, 60 epochs.
+    Differences that remain: the released schedule sets the rate once per epoch (warm-up from 0 at epoch 0), ours
+    per optimiser step; the released code picks the best epoch on its validation metric as ours does.
+    ``quick`` (our shrink for 2 CPU cores, like :func:`train_config`'s): 12 epochs, batch 32, 1 warm-up epoch, the
+    released lr 1e-4 -> 1e-6, beta1 0.5, weight decay 1e-3, clip 1.
+    """
+    common = dict(optimizer="adamw", weight_decay=1e-3, scheduler="cosine", grad_clip=1.0, lr=1e-4, min_lr=1e-6,
+                  beta1=0.5, seed=seed, device=device)
+    if profile == "full":
+        return TrainConfig(epochs=60, batch_size=64, warmup_epochs=10, **common)
+    if profile == "quick":
+        return TrainConfig(epochs=12, batch_size=32, warmup_epochs=1, **common)
+    raise ValueError(f"unknown profile {profile!r}; expected 'quick' or 'full'")
+
+
+#: Named specs an Experiment's ``options["spec"]`` may select (:func:`spec_named`; absent = the LINK variant's
+#: :func:`spec_for` and :func:`train_config`, what every course registration uses).
+SPECS = {"valor-released": (valor_spec, valor_train_config)}
+
+
+def spec_named(name: str | None, variant: str, profile: str = "quick", features: str = "clip_clap") -> LinkSpec:
+    """``name=None``: ``spec_for(variant, profile, features)``; ``"valor-released"``: :func:`valor_spec` (the
+    variant must be ``baseline``: VALOR has no LINK module)."""
+    if name is None:
+        return spec_for(variant, profile, features)
+    if name not in SPECS:
+        raise ValueError(f"unknown spec {name!r}; expected one of {list(SPECS)}")
+    if variant != "baseline":
+        raise ValueError(f"spec {name!r} is VALOR's network, every LINK module off: variant must be 'baseline', "
+                         f"got {variant!r}")
+    return SPECS[name][0](profile, features)
+
+
+def recipe_named(name: str | None, profile: str = "quick", seed: int = 0, device: str = "auto") -> TrainConfig:
+    """The recipe that goes with :func:`spec_named`: :func:`train_config` for ``None``, else the named one."""
+    if name is None:
+        return train_config(profile, seed, device)
+    if name not in SPECS:
+        raise ValueError(f"unknown spec {name!r}; expected one of {list(SPECS)}")
+    return SPECS[name][1](profile, seed, device)
 
 
 class LinkMethod(nn.Module):
@@ -209,10 +293,14 @@ def calibrated_thresholds(val: AVVPData, prompts: dict[str, torch.Tensor]) -> di
 
 
 def build_method(variant: str, prompts, thresholds, profile: str = "quick", seed: int = 0,
-                 features: str = "clip_clap", **overrides) -> LinkMethod:
-    """A freshly initialised (seeded) LINK variant on a feature set."""
+                 features: str = "clip_clap", spec: LinkSpec | None = None, **overrides) -> LinkMethod:
+    """A freshly initialised (seeded) LINK variant on a feature set; ``spec`` (e.g. :func:`valor_spec`) replaces
+    ``spec_for(variant, profile, features, **overrides)``."""
+    if spec is not None and overrides:
+        raise ValueError(f"pass either spec or overrides, not both (got overrides {sorted(overrides)})")
     torch.manual_seed(seed)
-    return LinkMethod(spec_for(variant, profile, features, **overrides), prompts, thresholds)
+    return LinkMethod(spec if spec is not None else spec_for(variant, profile, features, **overrides), prompts,
+                      thresholds)
 
 
 # ---------------------------------------------------------------------------------- inspection

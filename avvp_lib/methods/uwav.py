@@ -101,14 +101,24 @@ def sensitivity_configs() -> dict[str, UWAVConfig]:
 #: Stage-2 HAN per profile: ``full`` as released (5 layers, 16 heads, sequential audio-then-visual update);
 #: ``quick`` HAN's one layer and head (CPU budget; its cost is measured by ``uwav/uwav@released-han``).
 STAGE2_HAN: dict[str, dict] = {"quick": {}, "full": {"num_layers": 5, "nhead": 16}}
+#: What the released stage-2 HAN has beyond :data:`STAGE2_HAN` ``["full"]`` (UWAV's model/HAN.py): a feed-forward
+#: block of 2048 (HAN's is 512) and a 2-layer audio projection 128 -> 1024 -> d with a ReLU (HAN's is one Linear,
+#: ``HAN(audio_mlp_hidden=1024)``). ``stage2_han("full", released=True)`` builds it; ``stage2_han("full")`` stays
+#: what the recorded ``uwav/*`` runs trained (5 layers, 16 heads, HAN's FFN and audio Linear).
+RELEASED_STAGE2_EXTRAS: dict = {"ffn_dim": 2048, "audio_mlp_hidden": 1024}
 
 
-def stage2_han(profile: str, **han_kwargs) -> HAN:
+def stage2_han(profile: str, released: bool = False, **han_kwargs) -> HAN:
     """The stage-2 HAN of a profile (:data:`STAGE2_HAN`); ``han_kwargs`` (input sizes, or ``num_layers`` /
-    ``nhead`` to override the profile's) go to the constructor."""
+    ``nhead`` to override the profile's) go to the constructor. ``released=True`` (``full`` only: the release has
+    one size) adds :data:`RELEASED_STAGE2_EXTRAS`: the HAN exactly as released (5 layers, 16 heads, sequential
+    update, FFN 2048, audio MLP 128 -> 1024 -> d). The default (``released=False``) is unchanged."""
     if profile not in STAGE2_HAN:
         raise ValueError(f"unknown profile {profile!r}; expected one of {sorted(STAGE2_HAN)}")
-    size = {**STAGE2_HAN[profile], **han_kwargs}
+    if released and profile != "full":
+        raise ValueError(f"released=True builds the released stage-2 HAN, which has one size: use profile 'full' "
+                         f"(an experiment's han_profile option trains it on quick data); got {profile!r}")
+    size = {**STAGE2_HAN[profile], **(RELEASED_STAGE2_EXTRAS if released else {}), **han_kwargs}
     return StackedHAN(**size) if "num_layers" in size else HAN(**size)
 
 

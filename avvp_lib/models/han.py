@@ -136,21 +136,25 @@ class HybridAttentionLayer(nn.Module):
         self.dropout_ffn = nn.Dropout(dropout)  # official dropout2
 
     def forward(
-        self, query: Tensor, other: Tensor | None = None, need_weights: bool = False
+        self, query: Tensor, other: Tensor | None = None, need_weights: bool = False, use_cross: bool = True
     ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """Update ``query`` (B, T, d) attending to itself and to ``other``.
 
         Returns ``(output, self_attention, cross_attention)``; the attention
         maps are (B, T, T) head-averaged weights when ``need_weights`` is true,
         else ``None`` (and the attention runs through the fused kernel).
+        ``use_cross=False`` skips the cross-attention term of a cross-modal
+        layer (``other`` is then ignored): the released CoLeaF/CMPAE code's
+        ``with_ca=False`` pass, same weights, self-attention only.
         """
         cross_w = None
-        if self.cm_attn is not None:
+        use_cross = use_cross and self.cm_attn is not None
+        if use_cross:
             if other is None:
                 raise ValueError("a cross-modal HAN layer needs the other modality's features")
             cross_out, cross_w = self.cm_attn(query, other, other, need_weights=need_weights)
         self_out, self_w = self.self_attn(query, query, query, need_weights=need_weights)
-        if self.cm_attn is not None:
+        if use_cross:
             x = query + self.dropout_cm(cross_out) + self.dropout_self(self_out)
         else:
             x = query + self.dropout_self(self_out)
@@ -189,6 +193,12 @@ class HAN(nn.Module):
         dropout: dropout of attention weights, residual branches and FFN (0.1).
         cross_modal: ``False`` removes the cross-attention term of Eq. (1)-(2)
             (the unimodal HAN of CoLeaF Table 1).
+        audio_mlp_hidden: ``None`` (default, HAN's official code): the audio
+            projection ``fc_a`` is one Linear ``audio_dim -> d_model``. An int
+            ``h``: ``fc_a`` is a 2-layer MLP ``audio_dim -> h -> d_model`` with a
+            ReLU, UWAV's released stage-2 HAN (``h = 1024``: model/HAN.py of the
+            UWAV release, lines 162-163 and 176-182). Left out of ``config``
+            when ``None`` (provenance hashes of the existing runs hold).
 
     ``forward(audio (B,T,128), visual_2d (B,k*T,2048), visual_3d (B,T,512))``
     returns :class:`MMILOutput`; the pieces are available separately as
@@ -206,6 +216,7 @@ class HAN(nn.Module):
         nhead: int = 1,
         dropout: float = 0.1,
         cross_modal: bool = True,
+        audio_mlp_hidden: int | None = None,
     ) -> None:
         super().__init__()
         self.config = dict(
@@ -219,10 +230,16 @@ class HAN(nn.Module):
             dropout=dropout,
             cross_modal=cross_modal,
         )
+        if audio_mlp_hidden is not None:  # added later: absent from config at its default
+            self.config["audio_mlp_hidden"] = audio_mlp_hidden
         self.num_classes = num_classes
         self.cross_modal = cross_modal
         # input projections (official names)
-        self.fc_a = nn.Linear(audio_dim, d_model)
+        if audio_mlp_hidden is None:
+            self.fc_a = nn.Linear(audio_dim, d_model)
+        else:
+            self.fc_a = nn.Sequential(nn.Linear(audio_dim, audio_mlp_hidden), nn.ReLU(),
+                                      nn.Linear(audio_mlp_hidden, d_model))
         self.fc_v = nn.Linear(visual_2d_dim, d_model)
         if visual_3d_dim is not None:
             self.fc_st = nn.Linear(visual_3d_dim, d_model)
@@ -250,7 +267,7 @@ class HAN(nn.Module):
         """
         if audio.dim() != 3 or visual_2d.dim() != 3:
             raise ValueError(
-                f"expected audio (B, T, {self.fc_a.in_features}) and visual_2d "
+                f"expected audio (B, T, {self.config['audio_dim']}) and visual_2d "
                 f"(B, k*T, {self.fc_v.in_features}); got {tuple(audio.shape)} and "
                 f"{tuple(visual_2d.shape)}"
             )

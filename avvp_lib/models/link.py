@@ -198,9 +198,20 @@ class LinkNetConfig:
     cmim_init: float = 1.0
     cmim_scaled: bool = False
     placement: str = "before_han"  # before_han | after_han
+    #: how each HAN layer updates the two streams. ``parallel``: both from the un-updated inputs (HAN's official
+    #: Encoder; every course configuration). ``sequential``: VALOR's released code (Franklin905/VALOR,
+    #: main_network.py, ``Encoder.forward``): audio first, ``a' = layer(a, v)``, then the visual stream attends to
+    #: the *updated* audio, ``v' = layer(v, a')``, with the same layer weights.
+    update_order: str = "parallel"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Every field, except those added later (:data:`LATER_FIELDS`) at their default (old hashes hold)."""
+        return {k: v for k, v in asdict(self).items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]}
+
+
+#: LinkNetConfig fields added after results were recorded, with the value that reproduces the old network;
+#: :meth:`LinkNetConfig.to_dict` leaves them out at that value.
+LATER_FIELDS = {"update_order": "parallel"}
 
 
 class LinkOutput(NamedTuple):
@@ -219,6 +230,8 @@ class LinkNet(nn.Module):
         super().__init__()
         if config.placement not in ("before_han", "after_han"):
             raise ValueError(f"placement={config.placement!r}; expected 'before_han' or 'after_han'")
+        if config.update_order not in ("parallel", "sequential"):
+            raise ValueError(f"update_order={config.update_order!r}; expected 'parallel' or 'sequential'")
         self.config = config
         d = config.d_model
         self.fc_a = nn.Linear(config.audio_dim, d)
@@ -264,7 +277,14 @@ class LinkNet(nn.Module):
         return f_a, f_v
 
     def han_layers(self, f_a: Tensor, f_v: Tensor) -> tuple[Tensor, Tensor]:
-        """Stacked hybrid-attention layers; both modalities updated from the un-updated inputs (HAN)."""
+        """Stacked hybrid-attention layers. ``update_order="parallel"``: both modalities updated from the
+        un-updated inputs (HAN); ``"sequential"``: per layer ``a' = layer(a, v)`` then ``v' = layer(v, a')``
+        (VALOR's released ``Encoder``)."""
+        if self.config.update_order == "sequential":
+            for layer in self.layers:
+                f_a = layer(f_a, f_v)[0]
+                f_v = layer(f_v, f_a)[0]
+            return f_a, f_v
         b = f_a.shape[0]
         x = torch.cat((f_a, f_v), dim=0)
         for layer in self.layers:
