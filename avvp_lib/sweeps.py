@@ -17,12 +17,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from avvp_lib import course, paths
+from avvp_lib import paths
 from avvp_lib.experiments import executors
-from avvp_lib.experiments.registry import families, get, names, table
+from avvp_lib.experiments.registry import families, get, table
+from avvp_lib.runtime import PROFILES
 
 MAIN_TABLE = "09_main"
 #: tables whose configurations can train their seeds as one vmapped model (``--engine ensemble``)
@@ -136,7 +136,7 @@ def _store(records_dir):
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m avvp_lib.sweeps", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="quick", choices=course.PROFILES)
+    parser.add_argument("--profile", default="quick", choices=PROFILES)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--only", default=None,
                         help=f"comma-separated method families (default: all; {','.join(methods())})")

@@ -360,3 +360,23 @@ def test_a_table_whose_records_are_all_gone_is_not_shown(results, tmp_path, caps
     out = capsys.readouterr().out
     assert not (results / "09_main.csv").exists() and not (results / "09_compute.csv").exists()
     assert "removed" in out and "yet: run python -m avvp_lib.sweeps first" in out
+
+
+# ------------------------------------------------------------- two data roots in one store: refused before writing
+def test_a_store_with_two_roots_for_one_configuration_writes_no_table(tmp_path):
+    """A run on another root of the same data label (a second synthetic root, a second version of the real features)
+    recorded beside the default root's: deriving refuses, names both fingerprints, and leaves every table as it was."""
+    from avvp_lib.experiments import derived
+    from tests.test_experiments import fake_record
+
+    store = records.RecordStore(tmp_path / "records")
+    store.write(fake_record(fingerprint="a" * 12, value=50.0))
+    derived.write_tables(store, tmp_path, verbose=False)
+    before = (tmp_path / "09_main.csv").read_bytes()
+    store = records.RecordStore(tmp_path / "records")
+    store.write(fake_record(fingerprint="b" * 12, value=10.0))
+    with pytest.raises(derived.DataSetsMixed) as info:
+        derived.write_tables(records.RecordStore(tmp_path / "records"), tmp_path, verbose=False)
+    message = str(info.value)
+    assert "a" * 12 in message and "b" * 12 in message and "--records-dir" in message and "Nothing was written" in message
+    assert (tmp_path / "09_main.csv").read_bytes() == before

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from avvp_lib import paths
-from avvp_lib.experiments.records import RecordStore
+from avvp_lib.experiments.records import RecordStore, record_filename
 from avvp_lib.experiments.registry import tables
 from avvp_lib.metrics import METRIC_KEYS
 
@@ -49,6 +49,29 @@ def newest(records: list[dict]) -> list[dict]:
     return list(best.values())
 
 
+class DataSetsMixed(ValueError):
+    """A table would hold, for one configuration, data label and profile, the records of two data roots."""
+
+
+def check_one_data_set(table_name: str, records: list[dict], store: RecordStore | None = None) -> None:
+    """Refuse a table in which one configuration has records of two data roots under the same data label and profile
+    (e.g. two synthetic roots, or two versions of the real features): their rows would average into one. Raised
+    before anything is written; names the fingerprints, a record of each and the way out."""
+    roots: dict = {}
+    for r in records:
+        roots.setdefault((r["name"], r["profile"], r["data"]), {}).setdefault(r["data_fingerprint"], r)
+    mixed = {k: v for k, v in roots.items() if len(v) > 1}
+    if not mixed:
+        return
+    (name, profile, data), by_root = next(iter(mixed.items()))
+    where = f" in {store.folder}" if store is not None else ""
+    examples = ", ".join(f"{fp} (e.g. {record_filename(r)})" for fp, r in sorted(by_root.items()))
+    raise DataSetsMixed(f"table {table_name}: {name} ({data}, {profile} profile) has records of {len(by_root)} data "
+                        f"roots{where}: {examples}; expected one data set per table (their rows would average into "
+                        f"one). Keep each root's runs in its own --records-dir (python -m avvp_lib.sweeps --records-dir "
+                        f"DIR), or remove the records of the root you do not want here. Nothing was written.")
+
+
 def derive(store: RecordStore, exclude_fingerprints=()) -> dict[str, pd.DataFrame]:
     """``{table name: frame}`` for every registry table with at least one record, plus ``09_compute``. Records on a
     data root of ``exclude_fingerprints`` (notebook 10's controlled levels) are left out: they are not the data of
@@ -64,6 +87,7 @@ def derive(store: RecordStore, exclude_fingerprints=()) -> dict[str, pd.DataFram
         if not mine:
             continue
         mine.sort(key=lambda r: (r["profile"], r["data"], int(r["seed"]), order[r["name"]]))
+        check_one_data_set(name, mine, store)
         out[name] = pd.DataFrame([record_row(r) for r in mine], columns=RESULT_COLUMNS + EXTRA_COLUMNS)
         if name == "09_main":
             out[COMPUTE_TABLE] = pd.DataFrame([compute_row(r) for r in mine], columns=COMPUTE_COLUMNS)

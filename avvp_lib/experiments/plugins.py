@@ -37,6 +37,7 @@ from typing import Any, Callable
 
 import torch
 
+from avvp_lib import paths
 from avvp_lib.experiments.roots import HAN_INPUTS, STANDARD
 from avvp_lib.experiments.registry import (Experiment, Family, PaperRow, families, join_table, register,
                                            register_family)
@@ -158,7 +159,7 @@ def register_method(name: str, *, method: str, recipe, config=None, features: st
 
 def _module_key(path: str | Path) -> str:
     """A module file as families list it: relative to the ``avvp_lib`` folder when inside it, else absolute."""
-    package = Path(__file__).resolve().parents[1]
+    package = paths.SOURCE_ROOT / "avvp_lib"
     path = Path(path).resolve()
     return path.relative_to(package).as_posix() if package in path.parents else str(path)
 
