@@ -45,13 +45,14 @@ def test_list_names_every_configuration_with_its_paper_row(capsys):
             "pseudo-labels/uwav"} <= set(listed)
     assert listed["coleaf/no_evt"][1:] == ["standard", "CoLeaF Table 2: CoLeaF, -"]
     assert listed["link/T+S+P"][1] == "clip_clap" and listed["coleaf/evt_weight_1"][2] == "- (not a paper row)"
-    assert listed["valor/main"][1] == "standard" and "VALOR++" in listed["valor/main@clip_clap"][2]
+    assert listed["valor/main"][1] == "standard" and "VALOR++" in listed["valor+/main@clip_clap"][2]
+    assert "UWAV Table 1: VALOR" in listed["valor/main"][2] and listed["valor/main@clip_clap"][2] == "- (not a paper row)"
     assert listed["link/T+S+P@standard"][1] == "standard" and listed["han/main@clip_clap"][1] == "clip_clap"
 
 
 def test_tables_are_lists_of_names_and_unknown_names_are_errors():
     grid = X.table("09_main").experiments
-    assert len(grid) == 12 and {X.get(n).features for n in grid} == {"standard", "clip_clap"}
+    assert len(grid) == 14 and {X.get(n).features for n in grid} == {"standard", "clip_clap"}
     for base in {n.split("@")[0] for n in grid}:  # every method of the grid on both feature sets
         assert sorted(X.get(n).features for n in grid if n.split("@")[0] == base) == ["clip_clap", "standard"]
     assert len(X.table("04_coleaf_ablations").experiments) == 11
@@ -240,10 +241,10 @@ def test_another_data_root_never_reuses_rows_or_checkpoints(tiny_root, tmp_path,
 def test_one_configuration_under_two_names_is_trained_once(tiny_root, tmp_path, tiny_recipes):
     store = records.RecordStore(tmp_path / "records")
     kw = dict(store=store, runs_dir=tmp_path / "runs", predictions_dir=tmp_path / "pred", verbose=False)
-    valor = X.run("valor/main@clip_clap", 0, "quick", tiny_root, "cpu", **kw)
-    assert valor["extra"]["predictions"].endswith(f"valor--main_clip_clap_quick_{valor['data_fingerprint']}_seed0.npz")
+    valor = X.run("valor+/main@clip_clap", 0, "quick", tiny_root, "cpu", **kw)
+    assert valor["extra"]["predictions"].endswith(f"valor+--main_clip_clap_quick_{valor['data_fingerprint']}_seed0.npz")
     link = X.run("link/baseline", 0, "quick", tiny_root, "cpu", **kw)
-    assert link["extra"]["copied_from"] == "valor/main@clip_clap" and link["metrics"] == valor["metrics"]
+    assert link["extra"]["copied_from"] == "valor+/main@clip_clap" and link["metrics"] == valor["metrics"]
     assert (link["method"], link["variant"]) == ("LINK", "baseline") and len(store.paths) == 2
 
 

@@ -22,12 +22,14 @@ from avvp_lib.train import TrainConfig, build_optimizer, build_scheduler, method
 
 # ---------------------------------------------------------------------------------- hashes
 #: config_hash(describe(name, profile)["configuration"]), recorded on the commit before these options (d983bec)
+#: before the options existed (``valor/main``'s old configuration is ``valor+/main`` now; ``uwav/uwav`` on the full
+#: profile now builds the released stage-2 HAN, so only its quick hash is pinned)
 HASHES_BEFORE = {
     ("han/main", "quick"): "0bb27d96f2", ("han/main", "full"): "1571296b1b",
     ("coleaf/full", "quick"): "9b90d935d4", ("coleaf/full", "full"): "9e6e594be5",
-    ("valor/main", "quick"): "5d0fb831d3", ("valor/main", "full"): "493d931da5",
+    ("valor+/main", "quick"): "5d0fb831d3", ("valor+/main", "full"): "493d931da5",
     ("link/T+S+P", "quick"): "bf52e204de", ("link/T+S+P", "full"): "a4a503eb75",
-    ("uwav/uwav", "quick"): "7d25550549", ("uwav/uwav", "full"): "af56f2fa7c",
+    ("uwav/uwav", "quick"): "7d25550549",
 }
 
 
@@ -255,8 +257,8 @@ def test_link_adapter_selects_the_released_valor():
 
     plain = _valor_experiment()  # no "spec": today's valor/main, same configuration and hash
     assert LINK_ADAPTER.recipe_for(plain, "quick", 0, "cpu") == train_config("quick", 0, "cpu")
-    assert config_hash(LINK_ADAPTER.describe(plain, "quick")) == HASHES_BEFORE["valor/main", "quick"]
-    assert config_hash(shown) != HASHES_BEFORE["valor/main", "quick"]
+    assert config_hash(LINK_ADAPTER.describe(plain, "quick")) == HASHES_BEFORE["valor+/main", "quick"]
+    assert config_hash(shown) != HASHES_BEFORE["valor+/main", "quick"]
 
     prompts, thresholds = _prompts_thresholds()
     ctx = types.SimpleNamespace(profile="quick", device="cpu", cached=lambda key, make: (None, prompts, thresholds))
@@ -512,3 +514,32 @@ def test_released_prediction_mixes_with_and_without_cross_attention():
     assert not torch.allclose(without.segment, with_ca.segment)
     mixed = released.predict(batch)
     assert all(torch.allclose(m, 0.7 * a + 0.3 * b, atol=1e-6) for m, a, b in zip(mixed, with_ca, without))
+
+
+def test_valor_main_shows_the_released_recipe_on_the_full_profile():
+    """``python -m avvp_lib.experiments --show valor/main --profile full``: scripts/train_valor.sh item by item."""
+    from avvp_lib.experiments.runner import describe
+
+    shown = describe("valor/main", "full")
+    recipe, net, spec = shown["recipe"], shown["configuration"]["spec"]["net"], shown["configuration"]["spec"]
+    assert (recipe["epochs"], recipe["batch_size"], recipe["lr"], recipe["min_lr"], recipe["beta1"]) == (60, 64, 1e-4,
+                                                                                                         1e-6, 0.5)
+    assert (recipe["optimizer"], recipe["weight_decay"], recipe["warmup_epochs"], recipe["grad_clip"]) == (
+        "adamw", 1e-3, 10, 1.0)
+    assert (net["d_model"], net["nhead"], net["ffn_dim"], net["num_layers"], net["update_order"]) == (
+        512, 8, 1024, 1, "sequential")
+    assert spec["segment_reduction"] == "mean" and not (net["tsam"] or net["cmim"] or net["plsim"] or spec["s_loss"])
+    plus = describe("valor+/main", "full")
+    assert (plus["recipe"]["lr"], plus["configuration"]["spec"]["net"]["num_layers"]) == (3e-4, 4)
+    assert "UWAV Table 1: VALOR" in shown["paper_rows"][0] and describe("valor+/main", "full")["paper_rows"] == []
+    assert any("VALOR++" in r for r in describe("valor+/main@clip_clap", "full")["paper_rows"])
+
+
+def test_the_full_profile_builds_uwavs_released_stage2_han():
+    from avvp_lib.experiments.runner import describe
+
+    full, quick = describe("uwav/uwav", "full")["configuration"]["han"], describe("uwav/uwav", "quick")["configuration"]["han"]
+    assert full["ffn_dim"] == 2048 and full["audio_mlp_hidden"] == 1024
+    assert "audio_mlp_hidden" not in quick  # the quick shrink keeps one Linear (measured by uwav/uwav@released-han)
+    shrink = describe("uwav/uwav@released-han", "quick")["configuration"]["han"]
+    assert shrink == full

@@ -109,7 +109,7 @@ def test_dry_run_prints_the_plan_without_reading_data(capsys, monkeypatch):
     monkeypatch.setattr(roots, "Context", lambda *a, **k: pytest.fail("--dry-run must not load data"))
     sweeps.main(["--profile", "full", "--seeds", "0", "1", "2", "3", "4", "--dry-run"])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "[sweeps] plan: 12 configuration(s) x 5 seed(s) = 60 run(s), profile full"
+    assert out[-1] == "[sweeps] plan: 14 configuration(s) x 5 seed(s) = 70 run(s), profile full"
     han = next(line for line in out if line.startswith("han/main "))
     assert han.split()[1:] == ["standard", "40", "epochs,", "batch", "16"]  # HAN's official recipe on the full profile
     uwav = next(line for line in out if line.startswith("uwav/uwav@clip_clap"))

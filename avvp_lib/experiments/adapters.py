@@ -79,7 +79,7 @@ class CoLeaFAdapter(HANAdapter):
         from avvp_lib.methods import coleaf as cl
 
         variant = exp.options["ablation"]
-        config = cl.ablation(variant)
+        config = self.config(exp)
         return {"method": cl.method_name(variant), "variant": variant, "size": cl.model_size(profile),
                 "han_kwargs": cl.ABLATIONS[variant].han_kwargs,
                 "coleaf": cl.coleaf_config_dict(config) if config is not None else None,
@@ -91,20 +91,32 @@ class CoLeaFAdapter(HANAdapter):
         from avvp_lib.models.han import HAN
 
         variant = exp.options["ablation"]
-        if exp.features == STANDARD:
+        if exp.features == STANDARD and not exp.options.get("coleaf_overrides"):
             return cl.build_method(variant, seed, ctx.profile)
-        config = cl.ablation(variant)  # cl.build_method with the feature set's input sizes (the Reference copies them)
+        config = self.config(exp)  # cl.build_method with the feature set's input sizes (the Reference copies them)
         torch.manual_seed(seed)
         anchor = HAN(**cl.model_size(ctx.profile), **cl.ABLATIONS[variant].han_kwargs, **HAN_INPUTS[exp.features])
         return HANMethod(anchor) if config is None else cl.CoLeaFMethod(config, anchor=anchor)
+
+    def config(self, exp):
+        """The ablation's configuration, with ``options["coleaf_overrides"]`` applied (the released code's loss
+        scales, masks or inference rule: :class:`~avvp_lib.methods.coleaf.CoLeaFConfig`)."""
+        from dataclasses import replace
+
+        from avvp_lib.methods import coleaf as cl
+
+        config = cl.ablation(exp.options["ablation"])
+        overrides = exp.options.get("coleaf_overrides")
+        return replace(config, **overrides) if overrides else config
 
     def ensemble(self, exp, ctx, seeds) -> list[Outcome]:
         """Every seed of ``seeds`` trained as one vmapped model (:func:`avvp_lib.ensemble.fit_ensemble`)."""
         from avvp_lib.ensemble import fit_ensemble
         from avvp_lib.methods.coleaf import build_method
 
-        if exp.features != STANDARD:
-            raise ValueError(f"{exp.name}: the seed-ensemble engine runs the standard features only")
+        if exp.features != STANDARD or exp.options.get("coleaf_overrides"):
+            raise ValueError(f"{exp.name}: the seed-ensemble engine runs the standard features and the ablation rows "
+                             f"as they are only")
         splits = ctx.han_splits()
         t0 = time.perf_counter()
         methods, results = fit_ensemble(lambda s: build_method(exp.options["ablation"], s, ctx.profile), list(seeds),
@@ -135,12 +147,19 @@ class UWAVAdapter(HANAdapter):
 
         tc = self.recipe(_recipe_profile(exp, profile), seed, "cpu").to_dict()
         tc.pop("device")
-        han = stage2_han(exp.options.get("han_profile", profile), **self.stage2_kwargs(exp)).config
+        han = stage2_han(exp.options.get("han_profile", profile), **self.stage2_kwargs(exp, profile)).config
         if generator is None:
             generator = {"pretrained on": "the data root's UnAV-100 streams", "generator": generator_kwargs(profile),
                          "train": _train_dict(pretrain_config(profile, 0, device)), **self.select_kwargs(exp)}
+        labels = self.label_source(exp)
         return {"variant": exp.variant, "uwav": exp.config.to_dict(), "train": tc, "generator": generator,
-                "han": han, **_features_key(exp)}
+                "han": han, **_features_key(exp), **({"pseudo_labels": labels} if labels else {})}
+
+    def label_source(self, exp) -> dict:
+        """``{}`` for UWAV's own pseudo-labels (the pretrained generators'); ``{"source": ..., "rule": ...}`` when
+        ``options["pseudo_labels"]`` trains the same stage 2 on another source (``zero_shot`` + ``val_best_f1``:
+        VALOR's per-segment CLIP/CLAP pseudo-labels, the matched comparison of UWAV's idea)."""
+        return dict(exp.options.get("pseudo_labels", {}))
 
     def provenance(self, exp, ctx, seed) -> dict:
         from avvp_lib.pseudo_labels import generator_run_dir
@@ -157,10 +176,12 @@ class UWAVAdapter(HANAdapter):
         select = exp.options.get("generator_select", GENERATOR_SELECT)
         return {} if select == GENERATOR_SELECT else {"select": select}
 
-    def stage2_kwargs(self, exp) -> dict:
+    def stage2_kwargs(self, exp, profile) -> dict:
         """Keywords of :func:`~avvp_lib.methods.uwav.stage2_han` besides the profile: the feature set's input sizes
-        and, with ``options["released_han"]``, ``released=True`` (the HAN as released; absent: unchanged)."""
-        return {**({"released": True} if exp.options.get("released_han") else {}), **HAN_INPUTS[exp.features]}
+        and ``released=True`` wherever the full profile's HAN is built (FFN 2048 and the 2-layer audio MLP, as
+        released; ``options["released_han"]`` overrides). The quick profile's HAN is our shrink (README, deviations)."""
+        released = exp.options.get("released_han", exp.options.get("han_profile", profile) == "full")
+        return {**({"released": True} if released else {}), **HAN_INPUTS[exp.features]}
 
     def han_profile(self, exp, ctx) -> str:
         """Whose stage-2 HAN size to build (``uwav/uwav@released-han`` trains the full profile's on quick data)."""
@@ -169,9 +190,12 @@ class UWAVAdapter(HANAdapter):
     def bundle(self, exp, ctx):
         from avvp_lib.pseudo_labels import pseudo_label_bundle
 
-        rule, select = exp.config.threshold_rule, self.select_kwargs(exp)
+        labels = self.label_source(exp)
+        source, rule = labels.get("source", "uwav"), labels.get("rule", exp.config.threshold_rule)
+        select = self.select_kwargs(exp)
         key = ("uwav-bundle", rule) + tuple(select.values())  # the default key is the one used before the option
-        return ctx.cached(key, lambda: pseudo_label_bundle(ctx.root, "uwav", rule, ctx.profile, 0, ctx.device,
+        key = key if source == "uwav" else key + (source,)
+        return ctx.cached(key, lambda: pseudo_label_bundle(ctx.root, source, rule, ctx.profile, 0, ctx.device,
                                                            **select))
 
     def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
@@ -185,7 +209,7 @@ class UWAVAdapter(HANAdapter):
             raise ValueError(f"the pseudo-labels are for {len(bundle.splits['train'].video_ids)} train videos that do "
                              f"not match the {len(splits['train'])} videos of the train split (another root?)")
         seed_everything(seed)  # HAN's initial weights depend on the seed only, not on what ran before
-        method = build_method(bundle, exp.config, self.han_profile(exp, ctx), **self.stage2_kwargs(exp))
+        method = build_method(bundle, exp.config, self.han_profile(exp, ctx), **self.stage2_kwargs(exp, ctx.profile))
         with cpu_threads():  # same seed, same numbers whatever the caller's thread count
             result = load_or_fit(method, splits["train"], splits["val"],
                                  self.recipe(_recipe_profile(exp, ctx.profile), seed, ctx.device),

@@ -8,8 +8,10 @@ and scored):
   profile's width, the HAN rows of those tables included (``coleaf/han``, ``coleaf/han_unimodal``);
 * ``uwav/<variant>``: HAN trained on the pretrained generators' pseudo-labels (``methods.uwav``): Table 4,
   the released code's choices, diagnostics and the alpha / W sensitivity points (Fig. A4-A5);
-* ``link/<variant>``: LINK's Table II rows and two diagnostics (``methods.link``); ``valor/main`` is the
-  VALOR-style baseline (``link/baseline`` under its own label: the same run, trained once);
+* ``link/<variant>``: LINK's Table II rows and two diagnostics (``methods.link``);
+* ``valor/main``: VALOR as its authors released it (``methods.link.valor_spec``: 1 layer, sequential update, mean
+  segment loss, lr 1e-4 -> 1e-6, beta1 0.5); ``valor+/main``: VALOR+ (4 layers, hidden 256, lr 3e-4), the network
+  LINK builds on, and ``valor+/main@clip_clap`` = VALOR++ (VALOR+ on CLAP / CLIP: ``link/baseline``'s run);
 * ``pseudo-labels/<source>``: UWAV Table 3, the pseudo-labels themselves scored as predictions.
 
 Feature sets (the main grid's second axis, ``<name>@clip_clap`` / ``<name>@standard``): ``standard`` = VGGish /
@@ -32,22 +34,39 @@ def _course_table(name: str, experiments, **kwargs) -> Table:
     return Table(name, tuple(experiments), course=True, **kwargs)
 
 
-#: the main grid (notebook 09): methods x feature sets. Anchors: CoLeaF vs the HAN of its own recipe
-#: (``coleaf/han``), VALOR vs ``han/main``, UWAV and LINK vs VALOR on the same features.
+#: the main grid (notebook 09): methods x feature sets, each with its own paper's recipe. Anchors: CoLeaF vs the HAN
+#: of its own recipe (``coleaf/han``), VALOR vs ``han/main``, UWAV vs VALOR (UWAV's Table 1 row), LINK vs the VALOR+ /
+#: VALOR++ it builds on (LINK's Table I row) on the same features.
 MAIN_GRID = ("han/main", "han/main@clip_clap", "coleaf/han", "coleaf/han@clip_clap", "coleaf/full",
-             "coleaf/full@clip_clap", "valor/main", "valor/main@clip_clap", "uwav/uwav", "uwav/uwav@clip_clap",
-             "link/T+S+P@standard", "link/T+S+P")
-#: the grid's comparisons: (label, experiment, anchor)
+             "coleaf/full@clip_clap", "valor/main", "valor/main@clip_clap", "valor+/main", "valor+/main@clip_clap",
+             "uwav/uwav", "uwav/uwav@clip_clap", "link/T+S+P@standard", "link/T+S+P")
+#: the grid's comparisons: (label, experiment, anchor). Each compares two papers' recipes, not one idea (the matched
+#: comparisons below hold the rest fixed). VALOR+ on CLAP / CLIP is what VALOR's authors call VALOR++.
 GRID_COMPARISONS = tuple(
     (f"{label} ({features})", name + suffix, anchor + suffix)
     for features, suffix in ((STANDARD, ""), (CLIP_CLAP, "@clip_clap"))
     for label, name, anchor in (("CoLeaF - HAN", "coleaf/full", "coleaf/han"), ("VALOR - HAN", "valor/main", "han/main"),
                                 ("UWAV - VALOR", "uwav/uwav", "valor/main"))) + (
-    ("LINK - VALOR (standard)", "link/T+S+P@standard", "valor/main"),
-    ("LINK - VALOR (clip_clap)", "link/T+S+P", "valor/main@clip_clap"))
+    ("LINK - VALOR+ (standard)", "link/T+S+P@standard", "valor+/main"),
+    ("LINK - VALOR+ (clip_clap)", "link/T+S+P", "valor+/main@clip_clap"))
+#: one matched comparison per paper, the one that isolates its idea: (label, experiment, anchor, what differs).
+#: Same features, network, optimiser and epochs on both sides; 5 seeds each (table 09_matched).
+MATCHED_COMPARISONS = (
+    ("CoLeaF's losses", "coleaf/full", "coleaf/han",
+     "L_Evt, L_SelfMo, class tokens and L_CoCls on CoLeaF's HAN and recipe vs that HAN alone"),
+    ("VALOR's segment pseudo-labels", "valor/main", "valor/video-labels",
+     "VALOR as released trained on its CLIP/CLAP segment pseudo-labels vs the same network and recipe on the video "
+     "labels with HAN's loss"),
+    ("UWAV's pseudo-labels and losses", "uwav/uwav", "uwav/valor-labels",
+     "UWAV's stage-2 HAN and schedule on the pretrained generators' soft, re-weighted, mixed-up labels vs on VALOR's "
+     "per-segment zero-shot labels with hard BCE"),
+    ("LINK's modules", "link/T+S+P", "valor+/main@clip_clap",
+     "TSAM + CMIM, S-LOSS and PLSIM on VALOR++ vs VALOR++ (LINK's Table II baseline), same recipe, CLAP / CLIP"),
+)
 #: the feature effect of each method: (label, clip_clap experiment, standard experiment)
 FEATURE_EFFECTS = (("HAN", "han/main@clip_clap", "han/main"), ("HAN (CoLeaF recipe)", "coleaf/han@clip_clap", "coleaf/han"),
                    ("CoLeaF", "coleaf/full@clip_clap", "coleaf/full"), ("VALOR", "valor/main@clip_clap", "valor/main"),
+                   ("VALOR+", "valor+/main@clip_clap", "valor+/main"),
                    ("UWAV", "uwav/uwav@clip_clap", "uwav/uwav"), ("LINK", "link/T+S+P", "link/T+S+P@standard"))
 #: quick at the paper's size, against quick as shipped (``han/main``, ``uwav/uwav``)
 SHRINK_EXPERIMENTS = ("han/main@full-recipe", "uwav/uwav@released-han")
@@ -70,9 +89,11 @@ def _register_grid() -> None:
     _on_features(get("han/main"), CLIP_CLAP)
     _on_features(get("coleaf/han"), CLIP_CLAP)
     _on_features(get("coleaf/full"), CLIP_CLAP)
-    _on_features(get("valor/main"), CLIP_CLAP, (PaperRow("LINK", "I", "VALOR++", "LLP test"),
-                                                PaperRow("UWAV", "Table A6", "VALOR", "HAN on CLIP+CLAP features")),
-                 "VALOR++: VALOR on CLAP / CLIP / R(2+1)D (the same run as link/baseline)")
+    _on_features(get("valor/main"), CLIP_CLAP, (),
+                 "VALOR as released on CLAP / CLIP / R(2+1)D (not a paper row: VALOR's authors ran VALOR+ there)")
+    _on_features(get("valor+/main"), CLIP_CLAP, (PaperRow("LINK", "I", "VALOR++", "LLP test"),
+                                                 PaperRow("UWAV", "Table A6", "VALOR", "HAN on CLIP+CLAP features")),
+                 "VALOR++: VALOR+ on CLAP / CLIP / R(2+1)D (the same run as link/baseline, LINK's Table II baseline)")
     _on_features(get("uwav/uwav"), CLIP_CLAP, (PaperRow("UWAV", "Table A6", "UWAV", "HAN on CLIP+CLAP features"),))
     _on_features(get("link/T+S+P"), STANDARD, (), "LINK's modules on VGGish / ResNet-152 / R(2+1)D (not a paper row)")
     han, uwav = get("han/main"), get("uwav/uwav")
@@ -80,8 +101,36 @@ def _register_grid() -> None:
                      description="han/main trained with the full profile's schedule (40 epochs, StepLR 10)",
                      options={**han.options, "recipe_profile": "full"}))
     register(replace(uwav, name="uwav/uwav@released-han", variant="uwav (released HAN)", paper_rows=(),
-                     description="uwav/uwav with the released stage-2 HAN (5 layers, 16 heads, sequential)",
+                     description="uwav/uwav with the released stage-2 HAN (5 layers, 16 heads, audio then visual, "
+                                 "FFN 2048, a 2-layer audio MLP 128 -> 1024 -> 512)",
                      options={**uwav.options, "han_profile": "full"}))
+    # the matched comparisons' anchors (MATCHED_COMPARISONS) and what the released code's choices change
+    valor, coleaf = get("valor/main"), get("coleaf/full")
+    register(replace(valor, name="valor/video-labels", variant="video labels", paper_rows=(),
+                     description="valor/main's network and recipe trained on the video labels with HAN's loss (no "
+                                 "pseudo-labels): the matched anchor of VALOR's idea",
+                     options={**valor.options, "spec": "valor-released/video-labels"}))
+    register(replace(get("uwav/binary"), name="uwav/valor-labels", variant="valor labels", paper_rows=(),
+                     description="UWAV's stage-2 HAN and schedule on VALOR's per-segment zero-shot pseudo-labels with "
+                                 "hard BCE (no soft labels, re-weighting or mixup): the matched anchor of UWAV's idea",
+                     options={"pseudo_labels": {"source": "zero_shot", "rule": "val_best_f1"}}))
+    for suffix, spec, what in (("parallel-update", "valor-released/parallel-update",
+                                "both modalities updated from the un-updated inputs (HAN's order; ours before)"),
+                               ("summed-segment-loss", "valor-released/summed-segment-loss",
+                                "the segment loss summed over the 10 segments (LINK's Eq. 8 as printed; ours before)")):
+        register(replace(valor, name=f"valor/main@{suffix}", variant=f"baseline ({suffix})", paper_rows=(),
+                         description=f"valor/main with one released choice switched back: {what}",
+                         options={**valor.options, "spec": spec}))
+    for suffix, overrides, what in (
+            ("released-inference", {"inference": "released"},
+             "the released inference rule (segment threshold 0.25, video gates 0.52, 0.7 / 0.3 mix of the outputs "
+             "with and without cross-modal attention)"),
+            ("released-losses", {"co_cls_scale": "released", "self_mo_video_mask": True},
+             "the released loss scales and masks (L_CoCls x 1e-4 summed over classes x B with a confidence-masked "
+             "teacher; L_SelfMo positives masked by the video labels)")):
+        register(replace(coleaf, name=f"coleaf/full@{suffix}", variant=f"full ({suffix})", paper_rows=(),
+                         description=f"coleaf/full with {what}",
+                         options={**coleaf.options, "coleaf_overrides": overrides}))
 
 
 def _register_all() -> None:
@@ -141,11 +190,19 @@ def _register_all() -> None:
         register(Experiment(f"link/{variant}", lk.METHOD_NAME, variant, CLIP_CLAP, lk.ALL_VARIANTS[variant],
                             LINK_ADAPTER.recipe, LINK_ADAPTER, rows, what,
                             options={"link_variant": variant}))
-    register(Experiment("valor/main", "VALOR", "baseline", STANDARD, lk.ALL_VARIANTS["baseline"], LINK_ADAPTER.recipe,
+    register(Experiment("valor/main", "VALOR", "baseline", STANDARD, lk.ALL_VARIANTS["baseline"], lk.valor_train_config,
                         LINK_ADAPTER, (PaperRow("UWAV", "Table 1", "VALOR", "LLP test, VGGish+ResNet-152+R(2+1)D"),
                                        PaperRow("CoLeaF", "Table 7", "VALOR", "video labels + CLIP/CLAP annotations")),
-                        "VALOR: HAN layers on VGGish / ResNet-152 / R(2+1)D trained with CLIP/CLAP zero-shot segment "
-                        "pseudo-labels (LINK's network with every module off; VALOR's recipe)",
+                        "VALOR as released (scripts/train_valor.sh): one HAN layer (hidden 512, 8 heads, FFN 1024; "
+                        "quick: 256 / 4 / 512), audio then visual, on VGGish / ResNet-152 / R(2+1)D with CLIP/CLAP "
+                        "zero-shot segment pseudo-labels, the segment loss averaged, AdamW lr 1e-4 -> 1e-6, beta1 0.5",
+                        options={"link_variant": "baseline", "spec": "valor-released"}))
+    register(Experiment("valor+/main", "VALOR+", "baseline", STANDARD, lk.ALL_VARIANTS["baseline"], LINK_ADAPTER.recipe,
+                        LINK_ADAPTER, (),
+                        "VALOR+ (scripts/train_valor+.sh): VALOR's network at hidden 256, 4 layers, lr 3e-4, the "
+                        "network LINK builds on (LINK's modules off); not a paper row here. Our reading keeps HAN's "
+                        "parallel update, the summed segment loss, beta1 0.9 and a cosine floor of 0 (README, "
+                        "deviations)",
                         options={"link_variant": "baseline"}))
     _register_grid()
 
@@ -164,6 +221,12 @@ def _register_all() -> None:
 
     coleaf_names = tuple(f"coleaf/{v}" for v in cl.ABLATIONS)
     register_table(_course_table("09_main", MAIN_GRID, description="the main grid: every method x feature set (notebook 09)"))
+    register_table(_course_table("09_matched", tuple(dict.fromkeys(n for _, a, b, _ in MATCHED_COMPARISONS for n in (a, b))),
+                                 description="one matched comparison per paper: only its idea differs (notebook 09)"))
+    register_table(_course_table("09_released", ("valor/main", "valor/main@parallel-update",
+                                                 "valor/main@summed-segment-loss", "coleaf/full",
+                                                 "coleaf/full@released-inference", "coleaf/full@released-losses"),
+                                 description="what the released code's choices change (notebook 09, README deviations)"))
     register_table(_course_table("09_shrink", SHRINK_EXPERIMENTS + ("han/main", "uwav/uwav"),
                          description="what the quick profile's shrinks cost: quick as shipped vs at the paper's size"))
     register_table(_course_table("04_coleaf_ablations", coleaf_names, description="CoLeaF Tables 1-5 (notebook 04)"))

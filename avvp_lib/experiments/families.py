@@ -19,8 +19,9 @@ COURSE_FAMILIES = (
            runs_with=("pseudo-labels",)),
     Family("pseudo-labels", methods=("pseudo-labels",), code_family="uwav"),
     Family("link", modules=("models/link.py", "losses/link.py", "methods/link.py", "models/valor.py"),
-           methods=("LINK",), ablation_tables=("07_link_ablations",), runs_with=("valor",)),
-    Family("valor", methods=("VALOR",), code_family="link", ablation_tables=("07_link_ablations",),
+           methods=("LINK",), ablation_tables=("07_link_ablations",), runs_with=("valor+",)),
+    Family("valor", methods=("VALOR",), code_family="link", ablation_tables=("09_released",)),
+    Family("valor+", methods=("VALOR+",), code_family="link", ablation_tables=("07_link_ablations",),
            runs_with=("link",)),
 )
 
