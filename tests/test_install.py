@@ -38,6 +38,12 @@ def _run(python: Path, args: list[str], cwd: Path, **env_changes) -> str:
     return proc.stdout
 
 
+def _runs_folder() -> str:
+    """Where runs go under the home: ``runs``, or ``runs/perturbed`` when this test runs under
+    ``AVVP_NUMERICS=perturbed`` (the subprocesses inherit it; avvp_lib.paths.runs_dir)."""
+    return "runs/perturbed" if os.environ.get("AVVP_NUMERICS", "").strip().lower() == "perturbed" else "runs"
+
+
 def _tree(folder: Path) -> dict[str, tuple[int, int]]:
     """Every file under ``folder`` (byte-code caches aside): relative path -> (size, mtime_ns)."""
     return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
@@ -99,9 +105,10 @@ def test_the_installed_library_works_from_any_folder_and_writes_only_under_its_h
     [record_file] = (work / "results" / "records").glob("han--main__quick__seed0__*.json")
     record = json.loads(record_file.read_text())
     fingerprint = record["data_fingerprint"]
-    predictions = f"runs/predictions/{fingerprint}/han--main_quick_{fingerprint}_seed0.npz"
+    runs = _runs_folder()
+    predictions = f"{runs}/predictions/{fingerprint}/han--main_quick_{fingerprint}_seed0.npz"
     assert record["extra"]["predictions"] == predictions and (work / predictions).is_file()
-    assert list((work / "runs" / "experiments" / "han--main").iterdir()), "no checkpoint folder under runs/"
+    assert list((work / runs / "experiments" / "han--main").iterdir()), f"no checkpoint folder under {runs}/"
     out = _run(python, ["-m", "avvp_lib.report", "--n-boot", "10"], work)
     assert "[tables] results/09_main.csv: 1 rows from 1 records" in out
     assert "[results] results/tables/main_coleaf6_synthetic_quick.md" in out
