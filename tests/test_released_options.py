@@ -226,7 +226,7 @@ def test_valor_spec_and_recipe_are_the_released_ones():
             r.batch_size, r.epochs, r.seed) == ("adamw", 1e-3, 1e-4, 1e-6, "cosine", 10, 0.5, 1.0, 64, 60, 3)
     q = valor_train_config("quick")
     assert (q.epochs, q.batch_size, q.warmup_epochs, q.lr, q.min_lr, q.beta1, q.weight_decay, q.grad_clip) == \
-        (12, 32, 1, 1e-4, 1e-6, 0.5, 1e-3, 1.0)
+        (12, 32, 1, 5e-4, 5e-6, 0.5, 1e-3, 1.0)  # the quick shrink: LINK / VALOR+'s quick rate
 
     # VALOR+ (what valor/main has trained) is unchanged: spec_for("baseline") and train_config
     plus = spec_for("baseline", "full", "standard")
@@ -251,7 +251,7 @@ def test_link_adapter_selects_the_released_valor():
     shown = LINK_ADAPTER.describe(exp, "quick")
     assert shown["spec"] == valor_spec("quick", "standard").to_dict()
     assert shown["spec"]["net"]["update_order"] == "sequential" and shown["spec"]["segment_reduction"] == "mean"
-    assert shown["train"]["beta1"] == 0.5 and shown["train"]["min_lr"] == 1e-6 and shown["train"]["lr"] == 1e-4
+    assert shown["train"]["beta1"] == 0.5 and shown["train"]["min_lr"] == 5e-6 and shown["train"]["lr"] == 5e-4
     assert shown["spec_name"] == "valor-released"
     assert LINK_ADAPTER.recipe_for(exp, "full", 0, "cpu") == valor_train_config("full", 0, "cpu")
 

@@ -245,6 +245,7 @@ class LinkAdapter(HANAdapter):
         from avvp_lib.methods.link import recipe_named
 
         name = exp.options.get("spec")
+        profile = _recipe_profile(exp, profile)  # valor/main@full-recipe: the full schedule on quick data
         return self.recipe(profile, seed, device) if name is None else recipe_named(name, profile, seed, device)
 
     def spec(self, exp, profile):

@@ -69,7 +69,7 @@ FEATURE_EFFECTS = (("HAN", "han/main@clip_clap", "han/main"), ("HAN (CoLeaF reci
                    ("VALOR+", "valor+/main@clip_clap", "valor+/main"),
                    ("UWAV", "uwav/uwav@clip_clap", "uwav/uwav"), ("LINK", "link/T+S+P", "link/T+S+P@standard"))
 #: quick at the paper's size, against quick as shipped (``han/main``, ``uwav/uwav``)
-SHRINK_EXPERIMENTS = ("han/main@full-recipe", "uwav/uwav@released-han")
+SHRINK_EXPERIMENTS = ("han/main@full-recipe", "uwav/uwav@released-han", "valor/main@full-recipe")
 
 
 def _on_features(exp: Experiment, features: str, paper_rows=(), description: str = "") -> Experiment:
@@ -114,6 +114,10 @@ def _register_grid() -> None:
                      description="UWAV's stage-2 HAN and schedule on VALOR's per-segment zero-shot pseudo-labels with "
                                  "hard BCE (no soft labels, re-weighting or mixup): the matched anchor of UWAV's idea",
                      options={"pseudo_labels": {"source": "zero_shot", "rule": "val_best_f1"}}))
+    register(replace(valor, name="valor/main@full-recipe", variant="baseline (full recipe)", paper_rows=(),
+                     description="valor/main trained with the released schedule (60 epochs, batch 64, lr 1e-4 -> 1e-6, "
+                                 "10 warm-up epochs) on the quick data: what the quick recipe's shrink costs",
+                     options={**valor.options, "recipe_profile": "full"}))
     for suffix, spec, what in (("parallel-update", "valor-released/parallel-update",
                                 "both modalities updated from the un-updated inputs (HAN's order; ours before)"),
                                ("summed-segment-loss", "valor-released/summed-segment-loss",
@@ -227,7 +231,7 @@ def _register_all() -> None:
                                                  "valor/main@summed-segment-loss", "coleaf/full",
                                                  "coleaf/full@released-inference", "coleaf/full@released-losses"),
                                  description="what the released code's choices change (notebook 09, README deviations)"))
-    register_table(_course_table("09_shrink", SHRINK_EXPERIMENTS + ("han/main", "uwav/uwav"),
+    register_table(_course_table("09_shrink", SHRINK_EXPERIMENTS + ("han/main", "uwav/uwav", "valor/main"),
                          description="what the quick profile's shrinks cost: quick as shipped vs at the paper's size"))
     register_table(_course_table("04_coleaf_ablations", coleaf_names, description="CoLeaF Tables 1-5 (notebook 04)"))
     register_table(_course_table("04_coleaf_ablations_ensemble", coleaf_names, engine="seed-ensemble",
