@@ -17,7 +17,7 @@ from avvp_lib.experiments.registry import get
 #: the two summary metrics of the grid (segment level: CoLeaF's Table 6 headline; event level: the harder one)
 GRID_METRICS = ("segment/Type@AV", "segment/Type@AVo", "event/Type@AV", "event/Type@AVo")
 #: the papers' direction for each anchor comparison: every paper reports its method above its anchor
-PAPER_DIRECTION = {"CoLeaF - HAN": +1.0, "VALOR - HAN": +1.0, "UWAV - VALOR": +1.0, "LINK - VALOR": +1.0}
+PAPER_DIRECTION = {"CoLeaF - HAN": +1.0, "VALOR - HAN": +1.0, "UWAV - VALOR": +1.0, "LINK - VALOR+": +1.0}
 
 
 def cell_label(name: str) -> str:
@@ -113,12 +113,16 @@ def figure_intervals(table: pd.DataFrame, source: str, metric: str = "segment/Ty
 #: experiment measuring quick-at-the-paper's-size, the quick experiment it is compared with)
 SHRINKS = (
     ("HAN", "schedule", "12 epochs, StepLR(6)", "40 epochs, StepLR(10)", "han/main@full-recipe", "han/main"),
-    ("UWAV", "stage-2 HAN", "1 layer, 1 head", "5 layers, 16 heads, audio-then-visual", "uwav/uwav@released-han",
-     "uwav/uwav"),
+    ("UWAV", "stage-2 HAN", "1 layer, 1 head, FFN 512, linear audio projection",
+     "5 layers, 16 heads, audio-then-visual, FFN 2048, audio MLP 128-1024-512", "uwav/uwav@released-han", "uwav/uwav"),
     ("UWAV", "stage-2 schedule", "6 epochs, batch 32", "80 epochs, batch 64", None, None),
     ("UWAV", "generator", "d 64, 4 heads, 10 epochs on 400 videos", "d 1024, 16 heads, 80 epochs on UnAV-100", None, None),
     ("CoLeaF", "width", "d 128, FFN 128, 20 epochs", "d 512, FFN 512, 15 epochs", None, None),
-    ("VALOR / LINK", "width", "d 128, 4 heads, 2 layers, 12 epochs", "d 256, 8 heads, 4 layers, 60 epochs", None, None),
+    ("VALOR", "schedule", "12 epochs, batch 32, lr 5e-4 -> 5e-6, 1 warm-up epoch",
+     "60 epochs, batch 64, lr 1e-4 -> 1e-6, 10 warm-up epochs", "valor/main@full-recipe", "valor/main"),
+    ("VALOR", "width", "d 256, 4 heads, FFN 512, 1 layer", "d 512, 8 heads, FFN 1024, 1 layer", None, None),
+    ("VALOR+ / LINK", "width", "d 128, 4 heads, 2 layers, 12 epochs, lr 5e-4",
+     "d 256, 8 heads, 4 layers, 60 epochs, lr 3e-4", None, None),
     ("all", "train videos", "1 500", "10 000 (LLP train)", None, None),
 )
 

@@ -190,6 +190,20 @@ def rows_for_run(frame: pd.DataFrame, data_source: str, profile: str, data_root=
     return RunRows(committed, COMMITTED_SOURCE, COMMITTED_PROFILE, None, True)
 
 
+def currency_note(rows: pd.DataFrame, current=None) -> str:
+    """One line on whether a table's rows are what today's code and registry give: ``all N rows current``, or how many
+    were written by other code (``stale``, :func:`flag_stale`) and, with ``current`` (a boolean Series, e.g.
+    ``experiments.rows_current``), how many were trained with another configuration."""
+    n = len(rows)
+    stale = int(rows["stale"].sum()) if "stale" in rows.columns else 0
+    other = int((~pd.Series(current, index=rows.index).astype(bool)).sum()) if current is not None else 0
+    if not stale and not other:
+        return f"all {n} rows current (today's code and configuration)"
+    parts = ([f"{stale} of {n} rows written by other code (stale: re-run the sweep before quoting them)"] if stale else []) + \
+        ([f"{other} of {n} rows of another configuration (left out below)"] if other else [])
+    return "; ".join(parts)
+
+
 if __name__ == "__main__":
     raise SystemExit("avvp_lib.results is a library module (rows, CSVs, staleness); the report is "
                      "`python -m avvp_lib.report` (make results)")

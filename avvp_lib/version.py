@@ -24,7 +24,9 @@ PRESENTATION_MODULES = ("plots.py", "course.py", "results.py", "report.py", "sta
                         # how files are written (atomically) and checksummed, not what is in them
                         "atomic.py",
                         # the course's exercise checks (they compare a student's answer, they compute no result)
-                        "exercises.py")
+                        "exercises.py",
+                        # what a notebook shows of a function's source (its input checks left out)
+                        "teaching.py")
 #: packages that only schedule, record or look up runs (``experiments/``: the registry, runner, records and
 #: executors; what a run computes is fixed by its configuration, hashed into each record's ``config_hash``).
 PRESENTATION_PACKAGES = ("experiments/", "numerics/")

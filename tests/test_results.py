@@ -167,3 +167,15 @@ def test_two_data_sets_are_never_averaged_into_one_row():
     assert summarize(one, ["segment/A"])["segment/A mean"].tolist() == [51.0]
     assert mean_std_table(one, ["segment/A"])["segment/A"].tolist() == ["51.0 ± 1.4"]
     assert mean_std_table(one[one.seed == 0], ["segment/A"])["segment/A"].tolist() == ["50.0 (1 seed)"]
+
+
+def test_currency_note_says_all_current_or_counts_what_is_not():
+    import pandas as pd
+
+    from avvp_lib.results import currency_note
+
+    rows = pd.DataFrame({"stale": [False, False, True]})
+    assert currency_note(rows.iloc[:2]) == "all 2 rows current (today's code and configuration)"
+    assert currency_note(rows).startswith("1 of 3 rows written by other code")
+    note = currency_note(rows, [True, False, True])
+    assert "1 of 3 rows written by other code" in note and "1 of 3 rows of another configuration" in note
