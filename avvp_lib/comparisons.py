@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from avvp_lib.predictions import PREDICTIONS_DIR, load_predictions, prediction_path
+from avvp_lib.predictions import PREDICTIONS_DIR, find_predictions, load_predictions, prediction_path
 from avvp_lib.metrics import METRIC_KEYS, exclusive_streams, per_video_scores
 from avvp_lib.stats import two_stage_bootstrap, verdict
 
@@ -48,10 +48,13 @@ def scores_for_rows(rows: pd.DataFrame, folder: str | Path = PREDICTIONS_DIR) ->
         raise ValueError("no results rows to load predictions for")
     per_seed, names, seeds = [], None, []
     for row in rows.sort_values("seed").itertuples(index=False):
-        path = prediction_path(row.name, row.profile, str(row.data_fingerprint), int(row.seed), Path(folder))
+        path = find_predictions(row.name, row.profile, str(row.data_fingerprint), int(row.seed), str(row.config_hash),
+                                Path(folder))
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no saved predictions for {row.name} seed {row.seed} (its run predates "
-                                    f"saved predictions, or ran on another root): re-run it with --force")
+            legacy = prediction_path(row.name, row.profile, str(row.data_fingerprint), int(row.seed), Path(folder))
+            raise FileNotFoundError(f"{path}: no saved predictions for {row.name} seed {row.seed} (nor {legacy.name}: "
+                                    f"its run predates saved predictions, or ran on another root): re-run it with "
+                                    f"--force")
         scores, filenames, present = _scores_of_file(path, str(row.config_hash))
         if names is not None and filenames != names:
             raise ValueError(f"{path}: test videos differ from the other seeds of {row.name}")

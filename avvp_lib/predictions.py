@@ -20,10 +20,25 @@ INDEX_COLUMNS = ["name", "method", "variant", "features", "seed", "data", "profi
                  "config_hash", "code_version", "path"]
 
 
-def prediction_path(name: str, profile: str, data_fingerprint: str, seed: int, folder: Path = PREDICTIONS_DIR) -> Path:
-    """``<folder>/<name with / as -->_<profile>_<data fingerprint>_seed<seed>.npz``."""
+def prediction_path(name: str, profile: str, data_fingerprint: str, seed: int, folder: Path = PREDICTIONS_DIR,
+                    config_hash: str | None = None) -> Path:
+    """``<folder>/<name with / as -->_<profile>_<data fingerprint>[_<config hash>]_seed<seed>.npz``.
+
+    Every run saved since the file name carries its configuration hash: a name whose configuration changes (a recipe
+    brought to its released form) gets new files and never overwrites the predictions its older records point to.
+    Without ``config_hash``: the name files of runs saved before that (:func:`find_predictions` tries both)."""
     slug = "".join(ch if ch.isalnum() or ch in "+-=." else "_" for ch in name.replace("/", "--").lower())
-    return Path(folder) / f"{slug}_{profile}_{data_fingerprint}_seed{int(seed)}.npz"
+    middle = f"{data_fingerprint}_{config_hash}" if config_hash else data_fingerprint
+    return Path(folder) / f"{slug}_{profile}_{middle}_seed{int(seed)}.npz"
+
+
+def find_predictions(name: str, profile: str, data_fingerprint: str, seed: int, config_hash: str,
+                     folder: Path = PREDICTIONS_DIR) -> Path:
+    """The predictions file of one run: the one named with its configuration hash, else the older name without it
+    (whose contents the reader checks against ``config_hash``). Returns the first path tried when neither exists."""
+    hashed = prediction_path(name, profile, data_fingerprint, seed, folder, config_hash)
+    legacy = prediction_path(name, profile, data_fingerprint, seed, folder)
+    return hashed if hashed.is_file() or not legacy.is_file() else legacy
 
 
 def save_predictions(path: str | Path, pred_a, pred_v, gt_a, gt_v, filenames, meta: dict) -> Path:

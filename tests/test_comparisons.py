@@ -50,7 +50,7 @@ def test_another_runs_predictions_and_missing_files_are_errors(tmp_path):
     with pytest.raises(ValueError, match=r"good--x_quick_fp0_seed1\.npz: predictions of config"):
         C.compare(wrong, "good/x", "base/y", folder=tmp_path)
     prediction_path("base/y", "quick", "fp0", 2, tmp_path).unlink()
-    with pytest.raises(FileNotFoundError, match=r"base--y_quick_fp0_seed2\.npz: no saved predictions"):
+    with pytest.raises(FileNotFoundError, match=r"no saved predictions for base/y seed 2 \(nor base--y_quick_fp0_seed2\.npz"):
         C.compare(frame, "good/x", "base/y", folder=tmp_path)
 
 
@@ -108,3 +108,20 @@ def test_range_sentence_counts_the_levels_verdicts():
     assert C.range_sentence("U+C - U, Ao", rows, trend, "share") == (
         "U+C - U, Ao: -5.9 to -4.3 over the 3 levels (lower at 2 of 3, inconclusive at 1 of 3); "
         "slope +2.0 [-2.5, +6.4] per unit of share (inconclusive).")
+
+
+def test_a_configuration_change_under_one_name_never_overwrites_the_older_runs_predictions(tmp_path):
+    """Files carry the configuration hash: a re-run of a name with another recipe writes beside the old file, and
+    the reader finds each row's own file (the old name without a hash still read, checked against the row)."""
+    from avvp_lib.predictions import find_predictions, load_predictions
+
+    a = np.zeros((2, 10, 25), bool)
+    b = np.ones((2, 10, 25), bool)
+    legacy = prediction_path("valor/main", "quick", "f" * 12, 0, tmp_path)
+    save_predictions(legacy, a, a, a, a, ["v1", "v2"], {"config_hash": "old"})
+    new = prediction_path("valor/main", "quick", "f" * 12, 0, tmp_path, config_hash="new")
+    save_predictions(new, b, b, a, a, ["v1", "v2"], {"config_hash": "new"})
+    assert new != legacy and new.name == "valor--main_quick_ffffffffffff_new_seed0.npz"
+    assert find_predictions("valor/main", "quick", "f" * 12, 0, "new", tmp_path) == new
+    assert find_predictions("valor/main", "quick", "f" * 12, 0, "old", tmp_path) == legacy
+    assert load_predictions(legacy)["meta"]["config_hash"] == "old"  # untouched by the second run

@@ -242,7 +242,8 @@ def test_one_configuration_under_two_names_is_trained_once(tiny_root, tmp_path, 
     store = records.RecordStore(tmp_path / "records")
     kw = dict(store=store, runs_dir=tmp_path / "runs", predictions_dir=tmp_path / "pred", verbose=False)
     valor = X.run("valor+/main@clip_clap", 0, "quick", tiny_root, "cpu", **kw)
-    assert valor["extra"]["predictions"].endswith(f"valor+--main_clip_clap_quick_{valor['data_fingerprint']}_seed0.npz")
+    assert valor["extra"]["predictions"].endswith(
+        f"valor+--main_clip_clap_quick_{valor['data_fingerprint']}_{valor['config_hash']}_seed0.npz")
     link = X.run("link/baseline", 0, "quick", tiny_root, "cpu", **kw)
     assert link["extra"]["copied_from"] == "valor+/main@clip_clap" and link["metrics"] == valor["metrics"]
     assert (link["method"], link["variant"]) == ("LINK", "baseline") and len(store.paths) == 2

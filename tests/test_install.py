@@ -106,7 +106,7 @@ def test_the_installed_library_works_from_any_folder_and_writes_only_under_its_h
     record = json.loads(record_file.read_text())
     fingerprint = record["data_fingerprint"]
     runs = _runs_folder()
-    predictions = f"{runs}/predictions/{fingerprint}/han--main_quick_{fingerprint}_seed0.npz"
+    predictions = f"{runs}/predictions/{fingerprint}/han--main_quick_{fingerprint}_{record['config_hash']}_seed0.npz"
     assert record["extra"]["predictions"] == predictions and (work / predictions).is_file()
     assert list((work / runs / "experiments" / "han--main").iterdir()), f"no checkpoint folder under {runs}/"
     out = _run(python, ["-m", "avvp_lib.report", "--n-boot", "10"], work)
@@ -124,7 +124,8 @@ def test_the_installed_library_works_from_any_folder_and_writes_only_under_its_h
                AVVP_HOME=str(home), AVVP_SMOKE="1")
     assert f"[tables] {mine / '09_main.csv'}: 1 rows from 1 records" in out
     [record_file] = (mine / "records").glob("han--main__quick__seed0__*.json")
-    beside = mine / "predictions" / f"han--main_quick_{fingerprint}_seed0.npz"
+    smoke_hash = json.loads(record_file.read_text())["config_hash"]
+    beside = mine / "predictions" / f"han--main_quick_{fingerprint}_{smoke_hash}_seed0.npz"
     assert beside.is_file() and json.loads(record_file.read_text())["extra"]["predictions"] == str(beside)
     out = _run(python, ["-m", "avvp_lib.report", "--records-dir", str(mine / "records"), "--n-boot", "10"], elsewhere,
                AVVP_HOME=str(home), AVVP_SMOKE="1")

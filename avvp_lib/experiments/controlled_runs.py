@@ -41,7 +41,8 @@ def reuse_unchanged(h: Hypothesis, profile: str, seeds, store=None, verbose: boo
                 extra = {**source["extra"], "reused_from": {"data_fingerprint": frozen_fp, "inputs": list(folders),
                                                             "sha256": reference}}
                 if source["extra"].get("predictions"):
-                    target = prediction_path(name, profile, fp, seed, paths.predictions_beside(store.folder))
+                    target = prediction_path(name, profile, fp, seed, paths.predictions_beside(store.folder),
+                                             source["config_hash"])
                     shutil.copyfile(paths.from_record(source["extra"]["predictions"]), target)
                     extra["predictions"] = paths.to_record(target)
                 body = {k: v for k, v in source.items() if k not in ("schema", "checksum")}

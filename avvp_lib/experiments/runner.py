@@ -92,7 +92,8 @@ def train(name: str, seed: int = 0, profile: str = "quick", data_root=None, devi
     return exp.adapter.train(exp, ctx, seed, run_dir(name, seed, ctx, hashed, runs_dir), retrain, data)
 
 
-def _prediction_path(exp, ctx, seed: int, folder: Path | None, records: Path | None = None) -> Path:
+def _prediction_path(exp, ctx, seed: int, folder: Path | None, records: Path | None = None,
+                     config_hash: str | None = None) -> Path:
     """Where a run's test predictions go, unless ``folder`` says: beside its records (``<records>/../predictions``)
     when they go to another folder than the default ``results/records``; else, for the roots the course generates
     (``data/synthetic/...``: the default one and notebook 10's controlled levels), ``results/predictions``
@@ -107,7 +108,7 @@ def _prediction_path(exp, ctx, seed: int, folder: Path | None, records: Path | N
     else:
         base = (paths.write_predictions_dir() if ctx.course_root
                 else paths.runs_dir() / "predictions" / ctx.fingerprint)
-    return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base)
+    return prediction_path(exp.name, ctx.profile, ctx.fingerprint, seed, base, config_hash)
 
 
 def _record(exp, ctx, seed, prov, hashed, outcome, engine, predictions_file=None) -> dict:
@@ -153,7 +154,7 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
             if exp.predictions and source["extra"].get("predictions"):  # the same file under this run's name
                 import shutil
 
-                mine_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None))
+                mine_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None), hashed)
                 mine_file.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(paths.from_record(source["extra"]["predictions"]), mine_file)
                 extra["predictions"] = paths.to_record(mine_file)
@@ -171,7 +172,7 @@ def run(name: str, seed: int = 0, profile: str = "quick", data_root=None, device
     if exp.predictions and outcome.predictions is not None:
         from avvp_lib.predictions import save_predictions
 
-        predictions_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None))
+        predictions_file = _prediction_path(exp, ctx, seed, predictions_dir, getattr(store, "folder", None), hashed)
         from avvp_lib.version import code_version
 
         meta = {"name": exp.name, "method": exp.method, "variant": exp.variant, "features": exp.features,
