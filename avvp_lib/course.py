@@ -95,12 +95,29 @@ def notebooks() -> list[Path]:
     return sorted(p for p in NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 
 
+#: notebooks whose data are the synthetic generator's own levels (their ``data_root`` parameter is unused), left
+#: out of a run on another data root
+SYNTHETIC_ONLY = ("10_",)
+
+
 def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] | None = None, device: str = "auto",
-               keep_going: bool = False) -> int:
-    """Execute the notebooks in order; 0 when all ran, 1 at the first failure (``keep_going``: after all)."""
+               keep_going: bool = False, data_root: str | Path | None = None) -> int:
+    """Execute the notebooks in order; 0 when all ran, 1 at the first failure (``keep_going``: after all).
+    ``data_root``: every notebook's ``data_root`` parameter (None: the synthetic benchmark); the notebooks of
+    :data:`SYNTHETIC_ONLY` are left out, and a run on another root never replaces the committed notebooks."""
     import papermill as pm
 
+    if data_root is not None and in_place:
+        raise ParameterError("--in-place with --data-root: the committed notebooks show the synthetic benchmark; "
+                             "execute copies (--out) on another data root")
     paths = [p for p in notebooks() if not only or any(p.name.startswith(o) for o in only)]
+    parameters = {"profile": profile, "device": device}
+    if data_root is not None:
+        parameters["data_root"] = str(Path(data_root).resolve())
+        skipped = [p.name for p in paths if p.name.startswith(SYNTHETIC_ONLY)]
+        paths = [p for p in paths if not p.name.startswith(SYNTHETIC_ONLY)]
+        if skipped:
+            print(f"[course] left out on {data_root}: {', '.join(skipped)} (the synthetic generator's levels)", flush=True)
     if in_place:  # refreshing the committed notebooks refreshes the committed figures too (kernels inherit this)
         os.environ["AVVP_FIGURE_DIR"] = str(COMMITTED_FIGURE_DIR)
     else:
@@ -116,9 +133,10 @@ def run_course(profile: str, out: Path | None, in_place: bool, only: list[str] |
         # so a failure or Ctrl-C never leaves a half-executed notebook in place of a committed one
         scratch = final.with_name(f".{final.stem}.running.ipynb")
         t0 = time.perf_counter()
-        print(f"[course] {number}/{len(paths)} {path.name} (profile={profile}) ...", flush=True)
+        where = f", data_root={parameters['data_root']}" if data_root is not None else ""
+        print(f"[course] {number}/{len(paths)} {path.name} (profile={profile}{where}) ...", flush=True)
         try:
-            pm.execute_notebook(str(path), str(scratch), parameters={"profile": profile, "device": device},
+            pm.execute_notebook(str(path), str(scratch), parameters=parameters,
                                 cwd=str(NOTEBOOK_DIR), progress_bar=False, kernel_name="python3",
                                 kernel_manager_class=ipc_kernel_manager())
             strip_volatile_metadata(scratch, drop_injected_parameters=in_place, name=final.name)
@@ -187,13 +205,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="*", help="notebook number prefixes to run, e.g. 01 02")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--keep-going", action="store_true", help="run the remaining notebooks after a failure")
+    parser.add_argument("--data-root", default=None,
+                        help="a folder in the official layout (real features: docs/REAL_FEATURES.md); default: the "
+                             "synthetic benchmark. Copies go to runs/notebooks/<profile>-<folder name>")
     args = parser.parse_args(argv)
     try:
-        check_parameters(args.profile, None, 0, args.device)  # before any notebook is touched
+        check_parameters(args.profile, args.data_root, 0, args.device)  # before any notebook is touched
+        if args.data_root is not None and args.in_place:
+            raise ParameterError("--in-place with --data-root: the committed notebooks show the synthetic benchmark; "
+                                 "execute copies (--out) on another data root")
     except ParameterError as error:
         parser.error(str(error))
-    out = Path(args.out) if args.out else RUNS_DIR / "notebooks" / args.profile
-    sys.exit(run_course(args.profile, out, args.in_place, args.only, args.device, args.keep_going))
+    default = args.profile if args.data_root is None else f"{args.profile}-{Path(args.data_root).resolve().name}"
+    out = Path(args.out) if args.out else RUNS_DIR / "notebooks" / default
+    sys.exit(run_course(args.profile, out, args.in_place, args.only, args.device, args.keep_going, args.data_root))
 
 
 if __name__ == "__main__":

@@ -120,3 +120,38 @@ def test_the_course_command_rejects_a_bad_device_before_touching_a_notebook(caps
         course.main(["--in-place", "--only", "01", "--device", "tpu"])
     assert stop.value.code == 2
     assert "device='tpu'" in capsys.readouterr().err
+
+
+def test_the_course_runs_copies_on_another_data_root_and_never_in_place(tmp_path, monkeypatch, capsys):
+    import papermill
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _notebook(folder / "01_a.ipynb", "print(1)")
+    _notebook(folder / "10_levels.ipynb", "print(2)")
+    root = tmp_path / "llp"
+    root.mkdir()
+    seen = []
+
+    def execute(source, target, parameters=None, **kwargs):
+        seen.append((Path(source).name, parameters))
+        Path(target).write_text(Path(source).read_text())
+
+    monkeypatch.setattr(course, "NOTEBOOK_DIR", folder)
+    monkeypatch.setattr(course, "RUNS_DIR", tmp_path / "runs")
+    monkeypatch.setenv("AVVP_FIGURE_DIR", str(tmp_path / "figures"))
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(course, "strip_volatile_metadata", lambda *a, **k: None)
+    with pytest.raises(SystemExit) as stop:
+        course.main(["--data-root", str(root), "--profile", "full"])
+    assert stop.value.code == 0
+    # every notebook but the synthetic levels' one, with the root passed as its data_root parameter
+    assert seen == [("01_a.ipynb", {"profile": "full", "device": "auto", "data_root": str(root.resolve())})]
+    assert (tmp_path / "runs" / "notebooks" / "full-llp" / "01_a.ipynb").is_file()
+    assert "left out" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:  # the committed notebooks stay on the synthetic benchmark
+        course.main(["--data-root", str(root), "--in-place"])
+    assert stop.value.code == 2 and "--in-place with --data-root" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        course.main(["--data-root", str(tmp_path / "missing")])
+    assert stop.value.code == 2 and "does not exist" in capsys.readouterr().err

@@ -33,18 +33,7 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(F, "cache_dir", lambda: tmp_path / "fingerprint-cache")
 
 
-@pytest.fixture
-def root(tiny_root, tmp_path) -> Path:
-    dst = tmp_path / "root"
-
-    def link(src, dst_file):
-        try:
-            os.link(src, dst_file)
-        except OSError:
-            shutil.copy2(src, dst_file)
-
-    shutil.copytree(tiny_root, dst, copy_function=link)
-    return dst
+from tests.test_bad_inputs import root  # noqa: E402,F401  (the private copy of the tiny root, a fixture)
 
 
 def first_feature(root: Path, folder: str = "vggish") -> Path:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from dataclasses import asdict
 
 import numpy as np
@@ -146,6 +147,28 @@ def test_unav_loader_errors_name_file_and_shape(tmp_path, monkeypatch):
     with pytest.raises(U.UnAVError, match="synth_meta.json"):
         U.ensure_unav(tmp_path / "nowhere")
 
+
+
+def test_a_real_unav_folder_beside_real_llp_features_is_used_as_it_is(tmp_path, monkeypatch):
+    (tmp_path / "synthetic").mkdir()
+    synthetic = _tiny_root(tmp_path / "synthetic", monkeypatch)
+    U.ensure_unav(synthetic, "quick", seed=0)
+    real = tmp_path / "real"  # no synth_meta.json: a root of real LLP features, with UnAV-100 features extracted
+    shutil.copytree(synthetic / "unav100", real / "unav100")
+    (real / "unav100" / "unav_meta.json").unlink()  # the real release has no generator metadata
+    before = sorted(p.relative_to(real) for p in real.rglob("*"))
+    meta = U.ensure_unav(real, "full", seed=3)
+    assert meta["data"] == "unav100" and meta["counts"] == {"train": 3, "validation": 2, "test": 0}
+    assert sorted(p.relative_to(real) for p in real.rglob("*")) == before  # nothing generated or written
+    assert U.load_unav_split(real, "train").clip.shape[0] == 3
+    # the features are part of its description: re-extracted features give another fingerprint
+    vid = U.load_unav_split(real, "validation").video_ids[0]
+    path = real / "unav100/feats_CLIP/segment_feats" / f"{vid}.npy"
+    np.save(path, np.load(path) * np.float16(0.5))
+    assert U.ensure_unav(real, "full")["fingerprint"] != meta["fingerprint"]
+    shutil.rmtree(real / "unav100")
+    with pytest.raises(U.UnAVError, match=r"no .*unav100/unav100_annotations.json.*real UnAV-100"):
+        U.ensure_unav(real)
 
 # ------------------------------------------------------------------------------------------ generators
 def test_padding_does_not_change_logits():

@@ -26,7 +26,8 @@ the LLP concept vector, prompt embedding and segment prototype (``share`` 1) or 
 concepts. That shared space is what lets UWAV's pretraining transfer to LLP. UnAV events are
 audio-visual by definition, so an event is active in both streams.
 
-On-disk layout (UWAV's release layout, under the synthetic root)::
+On-disk layout (UWAV's release layout, under the synthetic root; beside real LLP features, a real ``unav100/``
+in the same layout is used as it is, :func:`real_unav_meta`)::
 
     <root>/unav100/unav100_annotations.json                  the subset of the real annotations used
     <root>/unav100/feats_CLIP/segment_feats/<id>.npy          (T', 768) float16, L2-normalised rows
@@ -422,9 +423,35 @@ def generate_unav(root: str | Path, profile: str = "quick", seed: int = 0, json_
     return meta
 
 
+def real_unav_meta(root: str | Path) -> dict:
+    """The description of a real ``<root>/unav100`` (features extracted from the UnAV-100 videos, layout in the
+    module docstring) used as it is: ``data`` "unav100", the videos per subset of its annotation file, and a content
+    fingerprint of the folder (annotation file and every feature file), so a generator pretrained on it is
+    retrained when its features change. The files themselves are checked when they are loaded
+    (:func:`load_unav_split`, :func:`load_unav_prompts`)."""
+    from avvp_lib.experiments.fingerprint import data_fingerprint, file_digest
+
+    folder = Path(root) / UNAV_DIR
+    json_path = folder / "unav100_annotations.json"
+    if not json_path.is_file():
+        raise UnAVError(f"{root} has no synth_meta.json (a root of real LLP features) and no {json_path}: UWAV's "
+                        f"stage 1 needs real UnAV-100 CLIP/CLAP features there, in the layout of avvp_lib.data.unav "
+                        f"(docs/REAL_FEATURES.md); synthetic UnAV streams are generated only beside a synthetic root")
+    db = read_unav_json(json_path)
+    counts = {s: sum(str(item["subset"]).lower() == s for item in db.values()) for s in UNAV_SUBSETS}
+    if not counts["train"] or not counts["validation"]:
+        raise UnAVError(f"{json_path}: expected train and validation videos for pretraining; got {counts}")
+    return {"data": "unav100", "profile": "real", "seed": None, "space_seed": None, "knobs": None,
+            "counts": counts, "fingerprint": data_fingerprint(folder), "annotations": file_digest(json_path)[:16]}
+
+
 def ensure_unav(root: str | Path, profile: str = "quick", seed: int = 0, progress: bool = False) -> dict:
-    """Generate ``<root>/unav100`` unless a complete one with the same profile, seed and CLIP/CLAP knobs exists."""
+    """Generate ``<root>/unav100`` unless a complete one with the same profile, seed and CLIP/CLAP knobs exists.
+    Beside a root of real LLP features (no ``synth_meta.json``) nothing is generated: its real ``unav100/`` is used
+    as it is, whatever the profile (:func:`real_unav_meta`)."""
     root = Path(root)
+    if not (root / "synth_meta.json").is_file():
+        return real_unav_meta(root)
     meta_path = root / UNAV_DIR / "unav_meta.json"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())

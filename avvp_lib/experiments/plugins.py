@@ -38,10 +38,11 @@ from typing import Any, Callable
 import torch
 
 from avvp_lib import paths
+from avvp_lib.experiments.adapters import HANAdapter
 from avvp_lib.experiments.roots import HAN_INPUTS, STANDARD
 from avvp_lib.experiments.registry import (Experiment, Family, PaperRow, families, join_table, register,
                                            register_family)
-from avvp_lib.experiments.scoring import Outcome, _score, _train_dict
+from avvp_lib.experiments.scoring import _train_dict
 
 PLUGINS_ENV = "AVVP_PLUGINS"
 ENTRY_POINT_GROUP = "avvp_lib.methods"
@@ -62,9 +63,10 @@ def _config_dict(config) -> Any:
     raise TypeError(f"config {config!r}: expected a dataclass instance, a dict or None (its fields are hashed)")
 
 
-class BuilderAdapter:
+class BuilderAdapter(HANAdapter):
     """Builds a method with a registered builder, trains it with its recipe on the HAN splits of its feature set
-    and scores it like every course run."""
+    and scores it like every course run (the HAN adapter's ``train`` and ``run``; its own recipe, build and
+    provenance). Not a course adapter: the runner names its class in every run's hash."""
 
     def __init__(self, builder: Callable, recipe):
         self.builder = builder
@@ -104,19 +106,7 @@ class BuilderAdapter:
     def provenance(self, exp, ctx, seed) -> dict:
         return self.describe(exp, ctx.profile, seed, ctx.device)
 
-    def train(self, exp, ctx, seed, run_dir, retrain=False, data=None):
-        from avvp_lib.train import load_or_fit
-
-        splits = data or ctx.han_splits(exp.features)
-        method = self.build(exp, ctx, seed)
-        result = load_or_fit(method, splits["train"], splits["val"], self.recipe(ctx.profile, seed, ctx.device),
-                             run_dir, retrain=retrain, progress=None)
-        return method, result, splits["test"]
-
-    def run(self, exp, ctx, seed, run_dir, retrain=False) -> Outcome:
-        t0 = time.perf_counter()
-        method, result, test = self.train(exp, ctx, seed, run_dir, retrain)
-        return _score(method, result, test, t0)
+    # train() and run() are the HAN adapter's: load_or_fit on the feature set's HAN splits, then the test scoring
 
 
 def register_method(name: str, *, method: str, recipe, config=None, features: str = STANDARD,
