@@ -255,6 +255,8 @@ def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_wei
               "unav": {k: unav_meta[k] for k in ("profile", "seed", "space_seed", "knobs", "counts")}}
     if select != GENERATOR_SELECT:
         config["select"] = select
+    if unav_meta.get("data") == "unav100":  # a real unav100/ folder: its content names the generator too
+        config["unav"].update(fingerprint=unav_meta["fingerprint"], annotations=unav_meta["annotations"])
     config["train"].pop("device")
     return runs_dir() / "uwav" / f"generator-{profile}-{config_hash(config)}", config
 
@@ -262,9 +264,10 @@ def generator_run_dir(root: str | Path, profile: str, seed: int = 0, present_wei
 def load_or_pretrain_generator(root: str | Path, profile: str = "quick", seed: int = 0, device: str = "auto",
                                retrain: bool = False, present_weight: float = PRESENT_WEIGHT,
                                progress: bool = False, select: str = GENERATOR_SELECT) -> tuple[PseudoLabelGenerator, dict]:
-    """The UnAV-pretrained generator for a synthetic root, from ``runs/uwav/`` or trained now (and cached).
+    """The UnAV-pretrained generator for a data root, from ``runs/uwav/`` or trained now (and cached).
 
-    UnAV streams are generated beside the root on first use (:func:`avvp_lib.data.unav.ensure_unav`).
+    Beside a synthetic root the UnAV streams are generated on first use; beside real LLP features the root's real
+    ``unav100/`` is read as it is (:func:`avvp_lib.data.unav.ensure_unav`).
     ``select``: the best-epoch rule (:data:`GENERATOR_SELECT_RULES`).
     """
     run_dir, config = generator_run_dir(root, profile, seed, present_weight, select)

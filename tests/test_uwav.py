@@ -161,11 +161,13 @@ def test_a_real_unav_folder_beside_real_llp_features_is_used_as_it_is(tmp_path, 
     assert meta["data"] == "unav100" and meta["counts"] == {"train": 3, "validation": 2, "test": 0}
     assert sorted(p.relative_to(real) for p in real.rglob("*")) == before  # nothing generated or written
     assert U.load_unav_split(real, "train").clip.shape[0] == 3
-    # the features are part of its description: re-extracted features give another fingerprint
+    generator_dir = PL.generator_run_dir(real, "full")[0]
+    # the features are part of its description: re-extracted features give another fingerprint and generator
     vid = U.load_unav_split(real, "validation").video_ids[0]
     path = real / "unav100/feats_CLIP/segment_feats" / f"{vid}.npy"
     np.save(path, np.load(path) * np.float16(0.5))
     assert U.ensure_unav(real, "full")["fingerprint"] != meta["fingerprint"]
+    assert PL.generator_run_dir(real, "full")[0] != generator_dir
     shutil.rmtree(real / "unav100")
     with pytest.raises(U.UnAVError, match=r"no .*unav100/unav100_annotations.json.*real UnAV-100"):
         U.ensure_unav(real)
