@@ -74,6 +74,26 @@ EQUIVALENT_VERSIONS = _equivalences(
     ("4ad72069ae98", "f7791e735022"),   # UWAV, pseudo-labels
     ("83108a4131c8", "8756cf56dcaf"),   # LINK, VALOR
     ("545dfebfc9b7", "429cb816145f"),   # every module
+) | _equivalences(
+    "The released-code options of issue 26 (TrainConfig.beta1/min_lr, LinkNetConfig.update_order, "
+    "LinkSpec.supervision/segment_reduction, HAN's audio MLP and FFN width, the generators' selection rule, CoLeaF's "
+    "released loss scales, masks and inference rule), all omitted from a configuration at their defaults so every "
+    "earlier configuration hash holds; data/unav.py and pseudo_labels.py read a real unav100/ folder beside real LLP "
+    "features (a new branch; synthetic roots take the old path and name the same generator). Checked with the final "
+    "code: han/main, coleaf/full, valor+/main (the earlier valor/main configuration), link/T+S+P and uwav/uwav seed 0 "
+    "retrained from scratch gave the committed records' 18 metrics bit for bit (2026-12-06)",
+    ("d731b251848f", "5683936cf335"),   # HAN, CoLeaF
+    ("f7791e735022", "70c5b13d9bde"),   # UWAV, pseudo-labels
+    ("8756cf56dcaf", "015ce6a9d5b8"),   # LINK, VALOR
+    ("429cb816145f", "eae6c39176d3"),   # every module
+) | _equivalences(
+    "Runs of issue 26's new configurations recorded while its code was still being written (only recipes of other "
+    "configurations and file naming changed after them). Checked with the final code: valor/main seed 3 (recorded "
+    "at 86987b18482e), uwav/valor-labels seed 0 (at d81755d446f3) and seed 2 (at efea7945ed7d) retrained from "
+    "scratch gave their records' 18 metrics bit for bit (2026-12-06)",
+    ("86987b18482e", "015ce6a9d5b8"),   # VALOR
+    ("d81755d446f3", "70c5b13d9bde"),   # UWAV
+    ("efea7945ed7d", "70c5b13d9bde"),   # UWAV
 )
 
 

@@ -104,6 +104,11 @@ def _register_grid() -> None:
                      description="uwav/uwav with the released stage-2 HAN (5 layers, 16 heads, audio then visual, "
                                  "FFN 2048, a 2-layer audio MLP 128 -> 1024 -> 512)",
                      options={**uwav.options, "han_profile": "full"}))
+    register(replace(uwav, name="uwav/uwav@released-selection", variant="uwav (released generator selection)",
+                     paper_rows=(), description="uwav/uwav whose generators keep the pretraining epoch with the best "
+                                                "per-video audio-visual F1 on UnAV's validation split (the released "
+                                                "code's rule) instead of the pooled micro F1",
+                     options={**uwav.options, "generator_select": "video_av_f1"}))
     # the matched comparisons' anchors (MATCHED_COMPARISONS) and what the released code's choices change
     valor, coleaf = get("valor/main"), get("coleaf/full")
     register(replace(valor, name="valor/video-labels", variant="video labels", paper_rows=(),
@@ -229,7 +234,8 @@ def _register_all() -> None:
                                  description="one matched comparison per paper: only its idea differs (notebook 09)"))
     register_table(_course_table("09_released", ("valor/main", "valor/main@parallel-update",
                                                  "valor/main@summed-segment-loss", "coleaf/full",
-                                                 "coleaf/full@released-inference", "coleaf/full@released-losses"),
+                                                 "coleaf/full@released-inference", "coleaf/full@released-losses",
+                                                 "uwav/uwav", "uwav/uwav@released-selection"),
                                  description="what the released code's choices change (notebook 09, README deviations)"))
     register_table(_course_table("09_shrink", SHRINK_EXPERIMENTS + ("han/main", "uwav/uwav", "valor/main"),
                          description="what the quick profile's shrinks cost: quick as shipped vs at the paper's size"))
