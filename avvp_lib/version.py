@@ -81,7 +81,9 @@ EQUIVALENT_VERSIONS = _equivalences(
     "earlier configuration hash holds; data/unav.py and pseudo_labels.py read a real unav100/ folder beside real LLP "
     "features (a new branch; synthetic roots take the old path and name the same generator). Checked with the final "
     "code: han/main, coleaf/full, valor+/main (the earlier valor/main configuration), link/T+S+P and uwav/uwav seed 0 "
-    "retrained from scratch gave the committed records' 18 metrics bit for bit (2026-12-06)",
+    "retrained from scratch gave the committed records' 18 metrics bit for bit; the UWAV generators pretrained again "
+    "from scratch (uwav/uwav@released-selection, which keeps the same epoch) gave uwav/uwav's 3 seeds bit for bit "
+    "(2026-12-06)",
     ("d731b251848f", "5683936cf335"),   # HAN, CoLeaF
     ("f7791e735022", "70c5b13d9bde"),   # UWAV, pseudo-labels
     ("8756cf56dcaf", "015ce6a9d5b8"),   # LINK, VALOR
