@@ -114,7 +114,7 @@ def coleaf_paper_keys() -> dict[str, tuple[tuple[str, str, str], ...]]:
     out = {}
     for name in names("coleaf"):
         exp = get(name)
-        if exp.features != "standard":  # the grid's other feature set: the same variant, no paper row of its own
+        if "@" in name:  # a variant of a configuration (the other feature set, a released-code option): no row
             continue
         out[exp.variant] = tuple((r.table, r.method, r.setting) for r in exp.paper_rows if r.paper == "CoLeaF")
     return out
