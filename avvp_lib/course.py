@@ -211,14 +211,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         check_parameters(args.profile, args.data_root, 0, args.device)  # before any notebook is touched
-        if args.data_root is not None and args.in_place:
-            raise ParameterError("--in-place with --data-root: the committed notebooks show the synthetic benchmark; "
-                                 "execute copies (--out) on another data root")
-    except ParameterError as error:
+        default = args.profile if args.data_root is None else f"{args.profile}-{Path(args.data_root).resolve().name}"
+        out = Path(args.out) if args.out else RUNS_DIR / "notebooks" / default
+        code = run_course(args.profile, out, args.in_place, args.only, args.device, args.keep_going, args.data_root)
+    except ParameterError as error:  # run_course refuses --in-place with --data-root before touching a notebook
         parser.error(str(error))
-    default = args.profile if args.data_root is None else f"{args.profile}-{Path(args.data_root).resolve().name}"
-    out = Path(args.out) if args.out else RUNS_DIR / "notebooks" / default
-    sys.exit(run_course(args.profile, out, args.in_place, args.only, args.device, args.keep_going, args.data_root))
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -57,45 +57,41 @@ def _label(name: str) -> str:
     return cell_label(name.split("@")[0])
 
 
-def scores_table(results: Path, paper_csv: Path) -> str:
-    """Segment Type@AV (paper and ours), Ao and Vo (ours) of every grid cell: mean ± std over seeds."""
+def _grid_table(columns: list[str], frame: pd.DataFrame, cells) -> str:
+    """A markdown table with one row per grid cell that has rows in ``frame`` (a ``name`` column): the method, its
+    registry name, its features, then ``cells(name, rows)``."""
     from avvp_lib.experiments import get
     from avvp_lib.experiments.catalog import MAIN_GRID
 
-    main, paper = _grid_rows(results), pd.read_csv(paper_csv)
-    lines = ["| method | registry name | features | seeds | Type@AV, paper | Type@AV, ours | Ao, ours | Vo, ours |",
-             "|---|---|---|---|---|---|---|---|"]
+    head = ["method", "registry name", "features"] + columns
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in MAIN_GRID:
-        sub = main[main.name == name]
-        if sub.empty:
-            continue
-        cells = [f"{sub[m].mean():.1f} ± {sub[m].std(ddof=1):.1f}" for m in
-                 ("segment/Type@AV", "segment/Ao", "segment/Vo")]
-        lines.append(f"| {_label(name)} | `{name}` | {get(name).features} | {sub.seed.nunique()} | "
-                     f"{_paper_type_av(name, paper)} | " + " | ".join(cells) + " |")
+        sub = frame[frame.name == name]
+        if not sub.empty:
+            lines.append("| " + " | ".join([_label(name), f"`{name}`", get(name).features] + cells(name, sub)) + " |")
     return "\n".join(lines) + "\n"
+
+
+def scores_table(results: Path, paper_csv: Path) -> str:
+    """Segment Type@AV (paper and ours), Ao and Vo (ours) of every grid cell: mean ± std over seeds."""
+    paper = pd.read_csv(paper_csv)
+    return _grid_table(["seeds", "Type@AV, paper", "Type@AV, ours", "Ao, ours", "Vo, ours"], _grid_rows(results),
+                       lambda name, sub: [str(sub.seed.nunique()), _paper_type_av(name, paper)] + [
+                           f"{sub[m].mean():.1f} ± {sub[m].std(ddof=1):.1f}"
+                           for m in ("segment/Type@AV", "segment/Ao", "segment/Vo")])
 
 
 def costs_table(results: Path) -> str:
     """Parameters, epochs, training seconds per epoch and test inference seconds (medians over seeds) of every grid
     cell, matched to its experiment through the configuration hash."""
-    from avvp_lib.experiments import get
-    from avvp_lib.experiments.catalog import MAIN_GRID
-
     main = _grid_rows(results)
     compute = pd.read_csv(results / "09_compute.csv", dtype={"config_hash": str})
     names = main.drop_duplicates("config_hash").set_index("config_hash")["name"]
     compute = compute[compute.config_hash.isin(names.index)].assign(name=lambda f: f.config_hash.map(names))
-    lines = ["| method | registry name | features | parameters | epochs | train s / epoch | inference s (test) |",
-             "|---|---|---|---|---|---|---|"]
-    for name in MAIN_GRID:
-        sub = compute[compute.name == name]
-        if sub.empty:
-            continue
-        lines.append(f"| {_label(name)} | `{name}` | {get(name).features} | {_thousands(sub.params.median())} | "
-                     f"{int(sub.epochs.median())} | {sub.train_seconds_per_epoch.median():.2f} | "
-                     f"{sub.inference_seconds.median():.2f} |")
-    return "\n".join(lines) + "\n"
+    return _grid_table(["parameters", "epochs", "train s / epoch", "inference s (test)"], compute,
+                       lambda name, sub: [_thousands(sub.params.median()), str(int(sub.epochs.median())),
+                                          f"{sub.train_seconds_per_epoch.median():.2f}",
+                                          f"{sub.inference_seconds.median():.2f}"])
 
 
 def render(text: str, results: Path, paper_csv: Path) -> str:

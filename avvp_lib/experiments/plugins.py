@@ -31,7 +31,6 @@ import importlib.util
 import inspect
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
 
